@@ -1,0 +1,32 @@
+/**
+ * Every declared method, in one list. The CLI builds its subcommands, the proxy its routes, the emulator checks its
+ * handler registry and the reference docs are generated from this list: adding a method here is all the apps need.
+ *
+ * @since 0.1.0
+ */
+import * as ImChat from "./ImChat.js"
+import * as ImOpenLines from "./ImOpenLines.js"
+import type * as Method from "./Method.js"
+
+/**
+ * All declared methods.
+ *
+ * @since 0.1.0
+ * @category catalog
+ */
+export const methods: ReadonlyArray<Method.Any> = [
+  ImOpenLines.sessionModeSilent,
+  ImOpenLines.sessionModePin,
+  ImOpenLines.sessionStart,
+  ImChat.mute
+]
+
+const byName = new Map(methods.map((method) => [method.method.toLowerCase(), method]))
+
+/**
+ * Finds a declared method by its REST name, case-insensitively as the portal does (wire sheet §1.1).
+ *
+ * @since 0.1.0
+ * @category catalog
+ */
+export const find = (name: string): Method.Any | undefined => byName.get(name.toLowerCase())

@@ -1,0 +1,291 @@
+/**
+ * The method model: each Bitrix24 REST method is one declaration, and everything else is derived from it.
+ *
+ * A declaration names the method, its params (a record of Schema fields whose Type is the typed API and whose
+ * Encoded side is the wire), its result Schema, the `Schema.TaggedError` classes of its documented codes and its
+ * idempotency. `make` turns it into a callable: `method(params)` validates and encodes the params before any I/O,
+ * sends them through the {@link Bitrix24Client} seam, types the portal's error and decodes the result.
+ * The CLI commands, proxy routes, emulator handler registry and reference docs all read the same declaration.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as AST from "effect/SchemaAST"
+import { Bitrix24Client, type CallResponse } from "./Bitrix24Client.js"
+import * as PortalError from "./PortalError.js"
+import * as Wire from "./Wire.js"
+
+/**
+ * The typed params of a declaration with these fields.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Params<Fields extends Schema.Struct.Fields> = Schema.Schema.Type<Schema.Struct<Fields>>
+
+/**
+ * The wire params of a declaration with these fields.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type WireParams<Fields extends Schema.Struct.Fields> = Schema.Schema.Encoded<Schema.Struct<Fields>>
+
+/**
+ * Which documented error the portal answers when a param is missing or invalid. The proxy uses it to answer bad
+ * input with the envelope the portal itself would send.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface InvalidParamError {
+  readonly missing?: PortalError.PortalErrorClass<any> | undefined
+  readonly invalid: PortalError.PortalErrorClass<any>
+}
+
+/**
+ * What a declaration states about a method.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Spec<
+  Name extends string,
+  Fields extends Schema.Struct.Fields,
+  A,
+  I,
+  Errors extends ReadonlyArray<PortalError.PortalErrorClass<any>>
+> {
+  /** The REST method name, e.g. `imopenlines.session.mode.silent`. */
+  readonly method: Name
+  /** The permission scope the portal checks (`imopenlines`, `im`). */
+  readonly scope: string
+  /** One line for help texts. */
+  readonly summary: string
+  /** What the method does, its semantics and the choices made where sources disagree. */
+  readonly description: string
+  /** Where the facts come from (seed page, wire sheet section). */
+  readonly source: string
+  /** The params, keyed by their wire names. */
+  readonly params: Fields
+  /** A check across params (e.g. "one of CHAT_ID or DIALOG_ID"), reported against the named field. */
+  readonly check?: ((params: Params<Fields>) => { readonly field: string; readonly message: string } | undefined)
+  /** The `result` schema: Type is what callers get, Encoded what the portal sends. */
+  readonly result: Schema.Schema<A, I>
+  /** The method's documented error classes; system errors are added to every method. */
+  readonly errors: Errors
+  /** Which documented error the portal sends for a missing or invalid param (proxy answers). */
+  readonly invalid?: { readonly [K in keyof Fields]?: InvalidParamError }
+  /**
+   * Whether replaying the call after an ambiguous failure (timeout, dropped connection, 5xx) leaves the portal as a
+   * single call would. Non-idempotent calls are never replayed on ambiguity.
+   */
+  readonly idempotent: boolean
+  /** Whether the call may travel inside `batch` (default `true`). */
+  readonly batchable?: boolean
+  /** A call that works verbatim against the emulator's default fixture (used by docs and tests). */
+  readonly example: Params<Fields>
+  /** Set when the portal marks the method deprecated. */
+  readonly deprecated?: string
+}
+
+/**
+ * The error channel of a declared method: its own codes, the system codes, the unknown-code fallback, bad input and
+ * transport failures.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type MethodError<Errors extends ReadonlyArray<PortalError.PortalErrorClass<any>>> =
+  | InstanceType<Errors[number]>
+  | PortalError.SystemError
+  | PortalError.UnknownPortalError
+  | PortalError.InvalidParams
+  | PortalError.TransportError
+
+/**
+ * A declared, callable method. `method(params)` yields the decoded result; `withResponse(params)` also yields the
+ * `time` block and list paging; `fromWire(params)` starts from untyped wire params (CLI, proxy).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Method<
+  Name extends string,
+  Fields extends Schema.Struct.Fields,
+  A,
+  I,
+  Errors extends ReadonlyArray<PortalError.PortalErrorClass<any>>
+> extends Spec<Name, Fields, A, I, Errors> {
+  (params: Params<Fields>): Effect.Effect<A, MethodError<Errors>, Bitrix24Client>
+  /** The params schema: Type is the typed API, Encoded the wire form. Includes the `check`. */
+  readonly paramsSchema: Schema.Schema<Params<Fields>, WireParams<Fields>>
+  /** Like calling the method, but keeps the envelope's `time`, `next` and `total`. */
+  readonly withResponse: (params: Params<Fields>) => Effect.Effect<CallResponse<A>, MethodError<Errors>, Bitrix24Client>
+  /** Decodes untyped wire params (strings from a form, a CLI or a proxy client), then calls. */
+  readonly fromWire: (params: unknown) => Effect.Effect<CallResponse<A>, MethodError<Errors>, Bitrix24Client>
+  /** Validates typed params and encodes them for the wire, with no I/O. */
+  readonly encodeParams: (params: Params<Fields>) => Effect.Effect<Wire.Params, PortalError.InvalidParams>
+  /** Decodes untyped wire params into typed ones, with no I/O. */
+  readonly decodeParams: (params: unknown) => Effect.Effect<Params<Fields>, PortalError.InvalidParams>
+}
+
+/**
+ * Any declared method, for registries.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Any extends Spec<string, Schema.Struct.Fields, any, any, ReadonlyArray<PortalError.PortalErrorClass<any>>> {
+  (params: any): Effect.Effect<any, any, Bitrix24Client>
+  readonly check?: (params: any) => { readonly field: string; readonly message: string } | undefined
+  readonly paramsSchema: Schema.Schema<any, any>
+  readonly withResponse: (params: any) => Effect.Effect<CallResponse<any>, any, Bitrix24Client>
+  readonly fromWire: (params: unknown) => Effect.Effect<CallResponse<any>, any, Bitrix24Client>
+  readonly encodeParams: (params: any) => Effect.Effect<Wire.Params, PortalError.InvalidParams>
+  readonly decodeParams: (params: unknown) => Effect.Effect<any, PortalError.InvalidParams>
+}
+
+const toInvalidParams = (method: string) => (error: ParseResult.ParseError): PortalError.InvalidParams => {
+  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+  return new PortalError.InvalidParams({
+    method,
+    field: issue === undefined ? "" : issue.path.map(String).join("."),
+    missing: issue?._tag === "Missing",
+    reason: issue?.message ?? error.message
+  })
+}
+
+/**
+ * Declares a method and returns it as a callable (see {@link Method}).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <
+  const Name extends string,
+  Fields extends Schema.Struct.Fields,
+  A,
+  I,
+  const Errors extends ReadonlyArray<PortalError.PortalErrorClass<any>>
+>(spec: Spec<Name, Fields, A, I, Errors>): Method<Name, Fields, A, I, Errors> => {
+  const struct = Schema.Struct(spec.params)
+  const check = spec.check
+  const checked = check === undefined ? struct : struct.pipe(Schema.filter((params) => {
+    const failure = check(params)
+    return failure === undefined ? true : { path: [failure.field], message: failure.message }
+  }))
+  // Declared fields carry no context requirements (they are plain wire schemas).
+  const paramsSchema = checked as unknown as Schema.Schema<Params<Fields>, WireParams<Fields>>
+  const encode = Schema.encodeUnknown(paramsSchema)
+  const decode = Schema.decodeUnknown(paramsSchema)
+  const decodeResult = Schema.decodeUnknown(spec.result)
+  const invalid = toInvalidParams(spec.method)
+  const batchable = spec.batchable ?? true
+
+  const send = (params: Wire.Params) =>
+    Effect.flatMap(Bitrix24Client, (client) =>
+      client.call({ method: spec.method, params, idempotent: spec.idempotent, batchable })).pipe(
+        Effect.catchTag("WireFailure", (failure) => Effect.fail(PortalError.fromWire(spec.method, failure, spec.errors))),
+        Effect.flatMap((response) =>
+          decodeResult(response.result).pipe(
+            Effect.map((result): CallResponse<A> => ({ ...response, result })),
+            Effect.mapError((error) =>
+              new PortalError.TransportError({
+                method: spec.method,
+                reason: "UnexpectedResult",
+                description: ParseResult.TreeFormatter.formatErrorSync(error)
+              })
+            )
+          )
+        )
+      )
+
+  const encodeParams = (params: Params<Fields>) =>
+    encode(params).pipe(Effect.map((wire) => wire as Wire.Params), Effect.mapError(invalid))
+  const decodeParams = (params: unknown) => decode(params).pipe(Effect.mapError(invalid))
+  const traced = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+    Effect.withSpan(effect, `Bitrix24.${spec.method}`, {
+      kind: "client",
+      attributes: { "bitrix24.method": spec.method, "bitrix24.idempotent": spec.idempotent }
+    })
+
+  const withResponse = (params: Params<Fields>) => traced(Effect.flatMap(encodeParams(params), send))
+  const fromWire = (params: unknown) =>
+    traced(decodeParams(params).pipe(Effect.flatMap(encodeParams), Effect.flatMap(send)))
+  const call = (params: Params<Fields>) => Effect.map(withResponse(params), (response) => response.result)
+
+  return Object.assign(call, {
+    ...spec,
+    paramsSchema,
+    withResponse,
+    fromWire,
+    encodeParams,
+    decodeParams
+  }) as unknown as Method<Name, Fields, A, I, Errors>
+}
+
+/**
+ * One param of a declaration, as the CLI and the reference docs need it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ParamInfo {
+  /** The wire name (`CHAT_ID`). */
+  readonly name: string
+  readonly kind: "integer" | "flag" | "text"
+  readonly required: boolean
+  readonly description: string
+  /** The documented default, shown as on the wire (`"N"`), if any. */
+  readonly default: string | undefined
+}
+
+/**
+ * Lists a declaration's params with their kinds, requiredness, descriptions and documented defaults.
+ *
+ * @since 0.1.0
+ * @category introspection
+ */
+export const paramsOf = (method: Any): ReadonlyArray<ParamInfo> => {
+  const ast = Schema.Struct(method.params).ast as AST.TypeLiteral
+  return ast.propertySignatures.map((signature) => {
+    const type = signature.type
+    const kind = Wire.kindOf(Schema.make(type))
+    const fallback = AST.getDefaultAnnotation(type)
+    return {
+      name: String(signature.name),
+      kind,
+      required: !signature.isOptional,
+      description: AST.getDescriptionAnnotation(type).pipe((o) => (o._tag === "Some" ? o.value : "")),
+      default: fallback._tag === "Some"
+        ? (kind === "flag" ? (fallback.value ? "Y" : "N") : String(fallback.value))
+        : undefined
+    }
+  })
+}
+
+/**
+ * The error envelope the portal itself would send for this bad input: the declared error for the field when there
+ * is one (`CHAT_ID` -> `CHAT_ID`, `DIALOG_ID` -> `DIALOG_ID_EMPTY`), otherwise `ERROR_ARGUMENT` (400) with the
+ * `argument` key, as the portal's ArgumentException mapping does (wire sheet §1.5).
+ *
+ * @since 0.1.0
+ * @category wire
+ */
+export const invalidParamsToWire = (
+  method: Any,
+  error: PortalError.InvalidParams
+): { readonly status: number; readonly body: Readonly<Record<string, string>> } => {
+  const mapping = (method.invalid as Record<string, InvalidParamError | undefined> | undefined)?.[error.field]
+  const Class = mapping === undefined ? undefined : (error.missing ? mapping.missing ?? mapping.invalid : mapping.invalid)
+  if (Class !== undefined) {
+    return { status: Class.spec.status, body: { error: Class.spec.code, error_description: Class.spec.description } }
+  }
+  return {
+    status: 400,
+    body: { error: "ERROR_ARGUMENT", error_description: error.reason, argument: error.field }
+  }
+}

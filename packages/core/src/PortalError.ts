@@ -1,0 +1,579 @@
+/**
+ * Typed errors for Bitrix24 REST calls.
+ *
+ * Every error code the portal documents is one `Schema.TaggedError` class carrying `method`, `code`,
+ * `description` (the wire `error_description`) and `status` (the HTTP status). The classes are schemas, so they
+ * cross process boundaries (the proxy, a future RPC) intact. Sources: the system-error table of the seed pages
+ * (`seeds/001`, `seeds/003`) and docs/bitrix24-wire.md §1.5, §3, §4 and §5; the method-level codes come from the
+ * seed pages and wire sheet §6.
+ *
+ * @since 0.1.0
+ */
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+
+/**
+ * What a documented error code looks like on the wire.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Spec {
+  /** The literal `error` value the portal sends, e.g. `"CHAT_ID"` or `"expired_token"`. */
+  readonly code: string
+  /** The HTTP status the portal answers with (cloud docs value where sources disagree, wire sheet §5). */
+  readonly status: number
+  /** The English `error_description` the portal sends by default. */
+  readonly description: string
+  /**
+   * `method`: documented on a method's page; `system`: can come from any method (seed system-error table).
+   */
+  readonly kind: "method" | "system"
+  /** Where the code, status and text come from. */
+  readonly source: string
+  /**
+   * For codes the portal uses twice (`ACCESS_DENIED`): does this wire error belong to this class?
+   * Consulted only when more than one class has the code.
+   */
+  readonly matches?: (wire: WireError) => boolean
+}
+
+/**
+ * A portal error as read off the wire: the envelope `{ error, error_description }` plus the HTTP status, which is
+ * unknown for the commands of a `batch` (wire sheet §2: sub-call statuses are not exposed).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WireError {
+  readonly code: string
+  readonly description: string
+  readonly status: number | undefined
+}
+
+const fields = (spec: Spec) => ({
+  method: Schema.String,
+  code: Schema.String.pipe(Schema.propertySignature, Schema.withConstructorDefault(() => spec.code)),
+  description: Schema.String.pipe(Schema.propertySignature, Schema.withConstructorDefault(() => spec.description)),
+  status: Schema.Number.pipe(Schema.propertySignature, Schema.withConstructorDefault(() => spec.status))
+})
+
+/**
+ * The constructor side of a portal error class: `new X({ method })` fills code, description and status from the
+ * spec; a decoded wire error passes them explicitly.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PortalErrorClass<E = PortalError> {
+  new(props: {
+    readonly method: string
+    readonly code?: string
+    readonly description?: string
+    readonly status?: number
+  }): E
+  readonly spec: Spec
+}
+
+/**
+ * What every portal error instance has.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PortalError {
+  readonly _tag: string
+  readonly method: string
+  readonly code: string
+  readonly description: string
+  readonly status: number
+  readonly message: string
+}
+
+type Fields = ReturnType<typeof fields>
+
+/**
+ * The class a portal error declaration produces: a `Schema.TaggedError` class with the wire spec attached.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DeclaredClass<Self, Tag extends string> =
+  & Schema.TaggedErrorClass<Self, Tag, { readonly _tag: Schema.tag<Tag> } & Fields>
+  & { readonly spec: Spec }
+
+const describe = (error: PortalError): string =>
+  `${error.method}: ${error.code || "(empty code)"} (HTTP ${error.status}) ${error.description}`
+
+const declare = <Self>() => <const Tag extends string>(tag: Tag, spec: Spec): DeclaredClass<Self, Tag> => {
+  const Base: new(props: unknown) => PortalError = Schema.TaggedError<any>(`@bitrix24-effect/core/${tag}`)(
+    tag,
+    fields(spec)
+  ) as any
+  class PortalErrorBase extends Base {
+    static readonly spec: Spec = spec
+    override get message(): string {
+      return describe(this)
+    }
+  }
+  return PortalErrorBase as unknown as DeclaredClass<Self, Tag>
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Method-level codes of the open-lines and chat pages (seeds 000-004, wire sheet §6.0-§6.2, §6.14)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * `CHAT_ID` (400): the chat identifier is empty or incorrect. Text from the seed's example body (`seeds/001`).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class ChatIdInvalid extends declare<ChatIdInvalid>()("ChatIdInvalid", {
+  code: "CHAT_ID",
+  status: 400,
+  description: "Chat ID is incorrect",
+  kind: "method",
+  source: "seeds/001 (error example); wire sheet §6.0 step 2"
+}) {}
+
+/**
+ * `CHAT_TYPE` (400): the chat is not an open-line chat.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class ChatTypeInvalid extends declare<ChatTypeInvalid>()("ChatTypeInvalid", {
+  code: "CHAT_TYPE",
+  status: 400,
+  description: "This chat is not Open Channel",
+  kind: "method",
+  source: "seeds/000-002, 004; wire sheet §6.0 step 4"
+}) {}
+
+/**
+ * `ACCESS_DENIED` (400) as an open-lines method error: the current user has no access to the dialog.
+ * Distinct from the plan-level {@link AccessDeniedByPlan} (403) that shares the code.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class AccessDenied extends declare<AccessDenied>()("AccessDenied", {
+  code: "ACCESS_DENIED",
+  status: 400,
+  description: "You do not have permission to access this chat.",
+  kind: "method",
+  source: "seeds/000-002, 004; wire sheet §6.0 step 5",
+  matches: (wire) => !isPlanDenial(wire)
+}) {}
+
+/**
+ * `USER_ID` (400): the user on whose behalf the method runs is not defined.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class UserIdInvalid extends declare<UserIdInvalid>()("UserIdInvalid", {
+  code: "USER_ID",
+  status: 400,
+  description: "User ID is invalid.",
+  kind: "method",
+  source: "seeds/001; wire sheet §6.0 step 3, §6.1"
+}) {}
+
+/**
+ * `CHAT_ID_EMPTY` (400): neither `CHAT_ID` nor `DIALOG_ID` was given, or `CHAT_ID` is empty or invalid.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class ChatIdEmpty extends declare<ChatIdEmpty>()("ChatIdEmpty", {
+  code: "CHAT_ID_EMPTY",
+  status: 400,
+  description: "Chat ID can't be empty",
+  kind: "method",
+  source: "seeds/003; wire sheet §6.2, §6.14"
+}) {}
+
+/**
+ * `ERROR_USER_NOT_OPERATOR` (400): the caller is not the operator of the session (pin/unpin).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class UserNotOperator extends declare<UserNotOperator>()("UserNotOperator", {
+  code: "ERROR_USER_NOT_OPERATOR",
+  status: 400,
+  description: "Attempt to pin / unpin a chat by a user who is not an operator",
+  kind: "method",
+  source: "seeds/002; wire sheet §6.2"
+}) {}
+
+/**
+ * `DIALOG_ID_EMPTY` (400): `DIALOG_ID` was given but is empty or not a valid dialog identifier.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class DialogIdEmpty extends declare<DialogIdEmpty>()("DialogIdEmpty", {
+  code: "DIALOG_ID_EMPTY",
+  status: 400,
+  description: "Dialog ID can't be empty",
+  kind: "method",
+  source: "seeds/003; wire sheet §6.14"
+}) {}
+
+/**
+ * `ACCESS_ERROR` (403): the chat cannot be muted (no access, no such chat, or a chat type without muting, which
+ * includes every open-line chat).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class AccessError extends declare<AccessError>()("AccessError", {
+  code: "ACCESS_ERROR",
+  status: 403,
+  description: "This chat cannot be muted",
+  kind: "method",
+  source: "seeds/003; wire sheet §6.14"
+}) {}
+
+// ---------------------------------------------------------------------------------------------------------------
+// System codes: any method (seed system-error table, wire sheet §3-§5)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** @since 0.1.0 @category system errors */
+export class InternalServerError extends declare<InternalServerError>()("InternalServerError", {
+  code: "INTERNAL_SERVER_ERROR",
+  status: 500,
+  description: "Internal server error",
+  kind: "system",
+  source: "seeds/003 system errors; wire sheet §5"
+}) {}
+
+/** @since 0.1.0 @category system errors */
+export class UnexpectedAnswer extends declare<UnexpectedAnswer>()("UnexpectedAnswer", {
+  code: "ERROR_UNEXPECTED_ANSWER",
+  status: 500,
+  description: "Server returned an unexpected response",
+  kind: "system",
+  source: "seeds/003 system errors; wire sheet §5"
+}) {}
+
+/**
+ * `QUERY_LIMIT_EXCEEDED` (503): the portal's leaky bucket is full. The call did not run, so it is always safe to
+ * retry. Status 503 per the current docs (the 2024 docs said 429; wire sheet §3.1, §8.1).
+ *
+ * @since 0.1.0
+ * @category system errors
+ */
+export class QueryLimitExceeded extends declare<QueryLimitExceeded>()("QueryLimitExceeded", {
+  code: "QUERY_LIMIT_EXCEEDED",
+  status: 503,
+  description: "Too many requests",
+  kind: "system",
+  source: "seeds/003 system errors; wire sheet §3.1"
+}) {}
+
+/**
+ * `OPERATION_TIME_LIMIT` (429): the method used up its operating time for the 10-minute window. The call did not
+ * run (wire sheet §3.2).
+ *
+ * @since 0.1.0
+ * @category system errors
+ */
+export class OperationTimeLimit extends declare<OperationTimeLimit>()("OperationTimeLimit", {
+  code: "OPERATION_TIME_LIMIT",
+  status: 429,
+  description: "Method is blocked due to operation time limit.",
+  kind: "system",
+  source: "wire sheet §3.2, §5"
+}) {}
+
+/** @since 0.1.0 @category system errors */
+export class BatchMethodNotAllowed extends declare<BatchMethodNotAllowed>()("BatchMethodNotAllowed", {
+  code: "ERROR_BATCH_METHOD_NOT_ALLOWED",
+  status: 405,
+  description: "Method is not allowed for batch usage",
+  kind: "system",
+  source: "seeds/003 system errors; wire sheet §2"
+}) {}
+
+/** @since 0.1.0 @category system errors */
+export class BatchLengthExceeded extends declare<BatchLengthExceeded>()("BatchLengthExceeded", {
+  code: "ERROR_BATCH_LENGTH_EXCEEDED",
+  status: 400,
+  description: "Max batch length exceeded",
+  kind: "system",
+  source: "seeds/003 system errors; wire sheet §2"
+}) {}
+
+/**
+ * `NO_AUTH_FOUND` (401): no auth handler recognised the credentials (a wrong inbound webhook code, for instance).
+ *
+ * @since 0.1.0
+ * @category system errors
+ */
+export class NoAuthFound extends declare<NoAuthFound>()("NoAuthFound", {
+  code: "NO_AUTH_FOUND",
+  status: 401,
+  description: "Wrong authorization data",
+  kind: "system",
+  source: "seeds/003 system errors; wire sheet §4, §5"
+}) {}
+
+/** `INVALID_REQUEST` (400): an inbound webhook was called over plain HTTP. @since 0.1.0 @category system errors */
+export class InvalidRequest extends declare<InvalidRequest>()("InvalidRequest", {
+  code: "INVALID_REQUEST",
+  status: 400,
+  description: "Https required",
+  kind: "system",
+  source: "seeds/003 system errors; wire sheet §5"
+}) {}
+
+/** @since 0.1.0 @category system errors */
+export class OverloadLimit extends declare<OverloadLimit>()("OverloadLimit", {
+  code: "OVERLOAD_LIMIT",
+  status: 503,
+  description: "REST API is blocked due to overload",
+  kind: "system",
+  source: "seeds/003 system errors; wire sheet §3.3"
+}) {}
+
+/**
+ * `ACCESS_DENIED` (403) from the auth layer: REST is available only on commercial plans. Told apart from the
+ * open-lines {@link AccessDenied} (400) by its status and text.
+ *
+ * @since 0.1.0
+ * @category system errors
+ */
+export class AccessDeniedByPlan extends declare<AccessDeniedByPlan>()("AccessDeniedByPlan", {
+  code: "ACCESS_DENIED",
+  status: 403,
+  description: "REST API is available only on commercial plans",
+  kind: "system",
+  source: "seeds/003 system errors; wire sheet §5",
+  matches: (wire) => isPlanDenial(wire)
+}) {}
+
+/** @since 0.1.0 @category system errors */
+export class InvalidCredentials extends declare<InvalidCredentials>()("InvalidCredentials", {
+  code: "INVALID_CREDENTIALS",
+  status: 403,
+  description: "Invalid request credentials",
+  kind: "system",
+  source: "seeds/003 system errors; wire sheet §5"
+}) {}
+
+/** @since 0.1.0 @category system errors */
+export class ManifestNotAvailable extends declare<ManifestNotAvailable>()("ManifestNotAvailable", {
+  code: "ERROR_MANIFEST_IS_NOT_AVAILABLE",
+  status: 404,
+  description: "Manifest is not available",
+  kind: "system",
+  source: "seeds/003 system errors; wire sheet §5"
+}) {}
+
+/** `insufficient_scope` (403): the webhook or token lacks the method's scope. @since 0.1.0 @category system errors */
+export class InsufficientScope extends declare<InsufficientScope>()("InsufficientScope", {
+  code: "insufficient_scope",
+  status: 403,
+  description: "The request requires higher privileges than provided by the webhook token",
+  kind: "system",
+  source: "seeds/003 system errors; wire sheet §4, §5"
+}) {}
+
+/**
+ * `expired_token` (401): the OAuth access token expired; refresh it and replay the call (wire sheet §4).
+ *
+ * @since 0.1.0
+ * @category system errors
+ */
+export class ExpiredToken extends declare<ExpiredToken>()("ExpiredToken", {
+  code: "expired_token",
+  status: 401,
+  description: "The access token provided has expired",
+  kind: "system",
+  source: "seeds/003 system errors; wire sheet §4"
+}) {}
+
+/** `invalid_token` (401): the OAuth server does not know the token (wire sheet §4). @since 0.1.0 @category system errors */
+export class InvalidToken extends declare<InvalidToken>()("InvalidToken", {
+  code: "invalid_token",
+  status: 401,
+  description: "The access token provided is invalid",
+  kind: "system",
+  source: "wire sheet §4, §5"
+}) {}
+
+/** @since 0.1.0 @category system errors */
+export class UserAccessError extends declare<UserAccessError>()("UserAccessError", {
+  code: "user_access_error",
+  status: 403,
+  description: "The user does not have access to the application",
+  kind: "system",
+  source: "seeds/003 system errors; wire sheet §5"
+}) {}
+
+/** @since 0.1.0 @category system errors */
+export class PortalDeleted extends declare<PortalDeleted>()("PortalDeleted", {
+  code: "PORTAL_DELETED",
+  status: 500,
+  description: "Portal was deleted",
+  kind: "system",
+  source: "seeds/003 system errors; wire sheet §5"
+}) {}
+
+/** `ERROR_METHOD_NOT_FOUND` (404): no such REST method on the portal. @since 0.1.0 @category system errors */
+export class MethodNotFound extends declare<MethodNotFound>()("MethodNotFound", {
+  code: "ERROR_METHOD_NOT_FOUND",
+  status: 404,
+  description: "Method not found!",
+  kind: "system",
+  source: "wire sheet §1.1, §5"
+}) {}
+
+/**
+ * The fallback for a code no class declares, including the empty code `""` some open-lines handlers send
+ * (wire sheet §1.5, "Empty-code quirk"). Keeps the code, the description and the status as received.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnknownPortalError extends Schema.TaggedError<UnknownPortalError>(
+  "@bitrix24-effect/core/UnknownPortalError"
+)("UnknownPortalError", {
+  method: Schema.String,
+  code: Schema.String,
+  description: Schema.String,
+  status: Schema.Number
+}) {
+  override get message(): string {
+    return describe(this)
+  }
+}
+
+/**
+ * Every system error class, in the order of the seed table.
+ *
+ * @since 0.1.0
+ * @category system errors
+ */
+export const systemErrors = [
+  InternalServerError,
+  UnexpectedAnswer,
+  QueryLimitExceeded,
+  BatchMethodNotAllowed,
+  BatchLengthExceeded,
+  NoAuthFound,
+  InvalidRequest,
+  OverloadLimit,
+  AccessDeniedByPlan,
+  InvalidCredentials,
+  ManifestNotAvailable,
+  InsufficientScope,
+  ExpiredToken,
+  UserAccessError,
+  PortalDeleted,
+  OperationTimeLimit,
+  MethodNotFound,
+  InvalidToken
+] as const
+
+/**
+ * Any system error: what every method may fail with besides its own codes.
+ *
+ * @since 0.1.0
+ * @category system errors
+ */
+export type SystemError = InstanceType<typeof systemErrors[number]>
+
+function isPlanDenial(wire: WireError): boolean {
+  return /commercial plan|subscription/i.test(wire.description) || wire.status === 403
+}
+
+/**
+ * Turns a wire error into the typed error: the method's own classes first, then the system classes, otherwise
+ * {@link UnknownPortalError}. When two classes share a code (`ACCESS_DENIED`), each class's `matches` decides.
+ * A missing status (batch sub-calls) takes the class's documented status.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromWire = <const Declared extends ReadonlyArray<PortalErrorClass<any>>>(
+  method: string,
+  wire: WireError,
+  declared: Declared
+): InstanceType<Declared[number]> | SystemError | UnknownPortalError => {
+  const candidates = [...declared, ...systemErrors].filter((Class) => Class.spec.code === wire.code)
+  const Class = candidates.length > 1
+    ? candidates.find((candidate) => candidate.spec.matches === undefined || candidate.spec.matches(wire))
+    : candidates[0]
+  if (Class === undefined) {
+    return new UnknownPortalError({ method, code: wire.code, description: wire.description, status: wire.status ?? 400 })
+  }
+  return new Class({
+    method,
+    code: wire.code,
+    description: wire.description,
+    status: wire.status ?? Class.spec.status
+  }) as InstanceType<Declared[number]> | SystemError
+}
+
+/**
+ * Bad input, found before any network I/O: the params did not match the method's declaration.
+ * `field` names the offending parameter as sent on the wire (`CHAT_ID`), or `""` for the whole object.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidParams extends Schema.TaggedError<InvalidParams>("@bitrix24-effect/core/InvalidParams")(
+  "InvalidParams",
+  {
+    method: Schema.String,
+    field: Schema.String,
+    missing: Schema.Boolean,
+    reason: Schema.String
+  }
+) {
+  override get message(): string {
+    return `${this.method}: invalid parameter ${this.field || "(params)"}: ${this.reason}`
+  }
+}
+
+/**
+ * The call could not be completed at the HTTP level.
+ * - `Network`: the request failed before a response arrived (refused, reset, DNS).
+ * - `Timeout`: no response within the per-call timeout.
+ * - `InvalidBody`: the response was not a Bitrix24 envelope (HTML error page, truncated JSON, wrong shape).
+ * - `UnexpectedResult`: the envelope's `result` did not match the method's result schema.
+ *
+ * The description never contains the request URL, which carries the inbound webhook code.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TransportError extends Schema.TaggedError<TransportError>("@bitrix24-effect/core/TransportError")(
+  "TransportError",
+  {
+    method: Schema.String,
+    reason: Schema.Literal("Network", "Timeout", "InvalidBody", "UnexpectedResult"),
+    description: Schema.String,
+    status: Schema.optional(Schema.Number)
+  }
+) {
+  override get message(): string {
+    const status = this.status === undefined ? "" : ` (HTTP ${this.status})`
+    return `${this.method}: ${this.reason}${status}: ${this.description}`
+  }
+}
+
+/**
+ * Is this value one of the portal error classes (method, system or unknown)?
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isPortalError = (u: unknown): u is PortalError =>
+  Predicate.hasProperty(u, "_tag") && Predicate.hasProperty(u, "code") && Predicate.hasProperty(u, "status") &&
+  Predicate.hasProperty(u, "method") && Predicate.hasProperty(u, "description")

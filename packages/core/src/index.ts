@@ -1,0 +1,34 @@
+/**
+ * @since 0.1.0
+ */
+export * as Bitrix24Client from "./Bitrix24Client.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Catalog from "./Catalog.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ImChat from "./ImChat.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ImOpenLines from "./ImOpenLines.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Method from "./Method.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as PortalError from "./PortalError.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Wire from "./Wire.js"
