@@ -1,1 +1,118 @@
-export {}
+/**
+ * Generates packages/core/REFERENCE.md from the declarations in the catalog: params with types and defaults,
+ * result, errors with statuses, idempotency, and a library, CLI and curl example per method.
+ * `pnpm docs` writes it; `pnpm docs --check` fails when the committed file is out of date (CI runs that).
+ */
+import * as Schema from "effect/Schema"
+import * as Fs from "node:fs"
+import * as Catalog from "../src/Catalog.js"
+import * as Method from "../src/Method.js"
+import * as PortalError from "../src/PortalError.js"
+
+const target = new URL("../REFERENCE.md", import.meta.url)
+
+const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ")
+
+const kindLabel = { integer: "integer", flag: "boolean (`Y`/`N` on the wire)", text: "string" } as const
+
+const section = (method: Method.Any): string => {
+  const params = Method.paramsOf(method)
+  const wire = Schema.encodeSync(method.paramsSchema)(method.example)
+  const lines = [
+    `## \`${method.method}\``,
+    "",
+    `${method.summary}.`,
+    "",
+    method.description,
+    "",
+    ...(method.deprecated ? [`> **Deprecated by the portal.** ${method.deprecated}`, ""] : []),
+    `- Scope: \`${method.scope}\``,
+    `- Idempotent: ${
+      method.idempotent ? "yes (replayed after an ambiguous failure)" : "no (never replayed after an ambiguous failure)"
+    }`,
+    `- Batchable: ${method.batchable === false ? "no" : "yes"}`,
+    `- Source: ${method.source}`,
+    "",
+    "### Params",
+    "",
+    ...(params.length === 0
+      ? ["None."]
+      : [
+        "| Name | Type | Required | Default | Description |",
+        "| --- | --- | --- | --- | --- |",
+        ...params.map((p) =>
+          `| \`${p.name}\` | ${kindLabel[p.kind]} | ${p.required ? "yes" : "no"} | ${
+            p.default === undefined ? "" : `\`${p.default}\``
+          } | ${cell(p.description)} |`
+        )
+      ]),
+    ...(method.check === undefined ? [] : ["", `Also checked before any I/O: ${method.check({})?.message ?? ""}.`]),
+    "",
+    "### Result",
+    "",
+    `\`${cell(String(method.result.ast))}\``,
+    "",
+    "### Errors",
+    "",
+    "| HTTP | Code | Class | Default description |",
+    "| --- | --- | --- | --- |",
+    ...method.errors.map((E) =>
+      `| ${E.spec.status} | \`${E.spec.code}\` | \`${E.name}\` | ${cell(E.spec.description)} |`
+    ),
+    "",
+    "Plus the [system errors](#system-errors), `UnknownPortalError` for other codes, `InvalidParams` (before any I/O)" +
+    " and `TransportError`.",
+    "",
+    "### Examples",
+    "",
+    "```ts",
+    `yield* ${Catalog.exportName(method)}(${JSON.stringify(method.example)})`,
+    "```",
+    "",
+    "```sh",
+    `pnpm b24 ${[...Method.commandPath(method), ...Method.commandArgs(method, method.example)].join(" ")}`,
+    "```",
+    "",
+    "```sh",
+    `curl -X POST -H "Content-Type: application/json" -d '${
+      JSON.stringify(wire)
+    }' "\${B24_WEBHOOK_URL}${method.method}.json"`,
+    "```",
+    ""
+  ]
+  return lines.join("\n")
+}
+
+const render = (): string =>
+  [
+    "# Method reference",
+    "",
+    "Generated from the declarations in `packages/core` by `pnpm docs`; do not edit by hand.",
+    "",
+    ...Catalog.methods.map((m) => `- [\`${m.method}\`](#${m.method.replace(/\./g, "")})`),
+    "",
+    ...Catalog.methods.map(section),
+    "## System errors",
+    "",
+    "Any method may fail with these (the seed pages' system-error table, docs/bitrix24-wire.md §3-§5).",
+    "",
+    "| HTTP | Code | Class | Default description |",
+    "| --- | --- | --- | --- |",
+    ...PortalError.systemErrors.map((E) =>
+      `| ${E.spec.status} | \`${E.spec.code}\` | \`${E.name}\` | ${cell(E.spec.description)} |`
+    ),
+    ""
+  ].join("\n")
+
+const text = render()
+if (process.argv.includes("--check")) {
+  const current = Fs.existsSync(target) ? Fs.readFileSync(target, "utf8") : ""
+  if (current !== text) {
+    console.error("packages/core/REFERENCE.md is out of date: run `pnpm docs` and commit it")
+    process.exit(1)
+  }
+  console.log("packages/core/REFERENCE.md is in sync with the declarations")
+} else {
+  Fs.writeFileSync(target, text)
+  console.log(`wrote packages/core/REFERENCE.md (${Catalog.methods.length} methods)`)
+}

@@ -21,6 +21,14 @@ export const methods: ReadonlyArray<Method.Any> = [
   ImChat.mute
 ]
 
+/**
+ * The modules holding declarations, by their export name (for generated docs and examples).
+ *
+ * @since 0.1.0
+ * @category catalog
+ */
+export const modules = { ImOpenLines, ImChat } as const
+
 const byName = new Map(methods.map((method) => [method.method.toLowerCase(), method]))
 
 /**
@@ -30,3 +38,18 @@ const byName = new Map(methods.map((method) => [method.method.toLowerCase(), met
  * @category catalog
  */
 export const find = (name: string): Method.Any | undefined => byName.get(name.toLowerCase())
+
+/**
+ * The library path of a declared method, e.g. `ImOpenLines.sessionModeSilent`.
+ *
+ * @since 0.1.0
+ * @category catalog
+ */
+export const exportName = (method: Method.Any): string => {
+  for (const [moduleName, module] of Object.entries(modules)) {
+    for (const [name, value] of Object.entries(module)) {
+      if (value === method) return `${moduleName}.${name}`
+    }
+  }
+  return method.method
+}

@@ -71,7 +71,7 @@ export interface Spec<
   /** The params, keyed by their wire names. */
   readonly params: Fields
   /** A check across params (e.g. "one of CHAT_ID or DIALOG_ID"), reported against the named field. */
-  readonly check?: ((params: Params<Fields>) => { readonly field: string; readonly message: string } | undefined)
+  readonly check?: (params: Params<Fields>) => { readonly field: string; readonly message: string } | undefined
   /** The `result` schema: Type is what callers get, Encoded what the portal sends. */
   readonly result: Schema.Schema<A, I>
   /** The method's documented error classes; system errors are added to every method. */
@@ -138,7 +138,9 @@ export interface Method<
  * @since 0.1.0
  * @category models
  */
-export interface Any extends Spec<string, Schema.Struct.Fields, any, any, ReadonlyArray<PortalError.PortalErrorClass<any>>> {
+export interface Any
+  extends Spec<string, Schema.Struct.Fields, any, any, ReadonlyArray<PortalError.PortalErrorClass<any>>>
+{
   (params: any): Effect.Effect<any, any, Bitrix24Client>
   readonly check?: (params: any) => { readonly field: string; readonly message: string } | undefined
   readonly paramsSchema: Schema.Schema<any, any>
@@ -186,22 +188,24 @@ export const make = <
   const batchable = spec.batchable ?? true
 
   const send = (params: Wire.Params) =>
-    Effect.flatMap(Bitrix24Client, (client) =>
-      client.call({ method: spec.method, params, idempotent: spec.idempotent, batchable })).pipe(
-        Effect.catchTag("WireFailure", (failure) => Effect.fail(PortalError.fromWire(spec.method, failure, spec.errors))),
-        Effect.flatMap((response) =>
-          decodeResult(response.result).pipe(
-            Effect.map((result): CallResponse<A> => ({ ...response, result })),
-            Effect.mapError((error) =>
-              new PortalError.TransportError({
-                method: spec.method,
-                reason: "UnexpectedResult",
-                description: ParseResult.TreeFormatter.formatErrorSync(error)
-              })
-            )
+    Effect.flatMap(
+      Bitrix24Client,
+      (client) => client.call({ method: spec.method, params, idempotent: spec.idempotent, batchable })
+    ).pipe(
+      Effect.catchTag("WireFailure", (failure) => Effect.fail(PortalError.fromWire(spec.method, failure, spec.errors))),
+      Effect.flatMap((response) =>
+        decodeResult(response.result).pipe(
+          Effect.map((result): CallResponse<A> => ({ ...response, result })),
+          Effect.mapError((error) =>
+            new PortalError.TransportError({
+              method: spec.method,
+              reason: "UnexpectedResult",
+              description: ParseResult.TreeFormatter.formatErrorSync(error)
+            })
           )
         )
       )
+    )
 
   const encodeParams = (params: Params<Fields>) =>
     encode(params).pipe(Effect.map((wire) => wire as Wire.Params), Effect.mapError(invalid))
@@ -280,7 +284,9 @@ export const invalidParamsToWire = (
   error: PortalError.InvalidParams
 ): { readonly status: number; readonly body: Readonly<Record<string, string>> } => {
   const mapping = (method.invalid as Record<string, InvalidParamError | undefined> | undefined)?.[error.field]
-  const Class = mapping === undefined ? undefined : (error.missing ? mapping.missing ?? mapping.invalid : mapping.invalid)
+  const Class = mapping === undefined
+    ? undefined
+    : (error.missing ? mapping.missing ?? mapping.invalid : mapping.invalid)
   if (Class !== undefined) {
     return { status: Class.spec.status, body: { error: Class.spec.code, error_description: Class.spec.description } }
   }
@@ -289,3 +295,36 @@ export const invalidParamsToWire = (
     body: { error: "ERROR_ARGUMENT", error_description: error.reason, argument: error.field }
   }
 }
+
+/**
+ * The kebab-case form the CLI uses for a name: `CHAT_ID` -> `chat-id`, `pinAll` -> `pin-all`.
+ *
+ * @since 0.1.0
+ * @category naming
+ */
+export const kebab = (name: string): string =>
+  name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").replace(/_/g, "-").toLowerCase()
+
+/**
+ * The CLI subcommand path of a method: its name split at the dots, in kebab-case
+ * (`imopenlines.session.mode.pinAll` -> `["imopenlines", "session", "mode", "pin-all"]`).
+ *
+ * @since 0.1.0
+ * @category naming
+ */
+export const commandPath = (method: Any): ReadonlyArray<string> => method.method.split(".").map(kebab)
+
+/**
+ * The CLI arguments for typed params: `--chat-id 2043 --activate`; a false flag is `--no-<flag>`.
+ *
+ * @since 0.1.0
+ * @category naming
+ */
+export const commandArgs = (method: Any, params: Readonly<Record<string, unknown>>): ReadonlyArray<string> =>
+  paramsOf(method).flatMap((param) => {
+    const value = params[param.name]
+    if (value === undefined) return []
+    const option = kebab(param.name)
+    if (param.kind === "flag") return [value ? `--${option}` : `--no-${option}`]
+    return [`--${option}`, String(value)]
+  })

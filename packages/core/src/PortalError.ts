@@ -510,7 +510,12 @@ export const fromWire = <const Declared extends ReadonlyArray<PortalErrorClass<a
     ? candidates.find((candidate) => candidate.spec.matches === undefined || candidate.spec.matches(wire))
     : candidates[0]
   if (Class === undefined) {
-    return new UnknownPortalError({ method, code: wire.code, description: wire.description, status: wire.status ?? 400 })
+    return new UnknownPortalError({
+      method,
+      code: wire.code,
+      description: wire.description,
+      status: wire.status ?? 400
+    })
   }
   return new Class({
     method,

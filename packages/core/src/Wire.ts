@@ -84,11 +84,15 @@ export const Envelope = Schema.Union(ErrorEnvelope, SuccessEnvelope)
  * @since 0.1.0
  * @category schemas
  */
-export const YesNo = Schema.transform(Schema.Literal("Y", "N"), Schema.Boolean, {
-  strict: true,
-  decode: (flag) => flag === "Y",
-  encode: (on) => (on ? "Y" as const : "N" as const)
-}).annotations({ identifier: "YesNo", [KindAnnotationId]: "flag" })
+export const YesNo = Schema.transform(
+  Schema.Literal("Y", "N").annotations({ message: () => "must be the string \"Y\" or \"N\"" }),
+  Schema.Boolean,
+  {
+    strict: true,
+    decode: (flag) => flag === "Y",
+    encode: (on) => (on ? "Y" as const : "N" as const)
+  }
+).annotations({ identifier: "YesNo", [KindAnnotationId]: "flag" })
 
 /**
  * A positive integer identifier (chat, session, user, message). On the wire it may arrive as a JSON number or, in
@@ -193,3 +197,114 @@ const toPhpArrays = (value: unknown): unknown => {
   const sequential = entries.length > 0 && entries.every(([k], i) => k === String(i))
   return sequential ? entries.map(([, v]) => v) : Object.fromEntries(entries)
 }
+
+/**
+ * A REST path as the portal's router reads it (wire sheet §1.1): `/rest/{user}/{code}/{method}` for an inbound
+ * webhook, `/rest/{method}` for OAuth, each with an optional trailing slash. `method` is as written (not yet
+ * normalised).
+ *
+ * @since 0.1.0
+ * @category routing
+ */
+export type RestPath =
+  | { readonly kind: "webhook"; readonly user: string; readonly code: string; readonly method: string }
+  | { readonly kind: "oauth"; readonly method: string }
+
+const webhookPath = /^\/rest\/([^/]+)\/([^/]+)\/([^/]+?)\/?$/
+const oauthPath = /^\/rest\/([^/]+?)\/?$/
+
+/**
+ * Reads a REST path, or `undefined` when it is not one.
+ *
+ * @since 0.1.0
+ * @category routing
+ */
+export const parseRestPath = (pathname: string): RestPath | undefined => {
+  try {
+    let match = webhookPath.exec(pathname)
+    if (match) {
+      return {
+        kind: "webhook",
+        user: decodeURIComponent(match[1]!),
+        code: decodeURIComponent(match[2]!),
+        method: decodeURIComponent(match[3]!)
+      }
+    }
+    match = oauthPath.exec(pathname)
+    if (match) return { kind: "oauth", method: decodeURIComponent(match[1]!) }
+  } catch {
+    // a malformed percent-escape is not a REST path
+  }
+  return undefined
+}
+
+/**
+ * Builds a call's params the way the server does (wire sheet §1.2): the query string first; for a POST, a JSON body
+ * (`application/json` or `+json`, decoded strictly and silently ignored unless it is an object or array) or else a
+ * form / raw body parsed with PHP bracket syntax, whose keys override the query's.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const requestParams = (request: {
+  readonly method: string
+  readonly search: string
+  readonly contentType: string | undefined
+  readonly body: string
+}): Record<string, unknown> => {
+  const query = parseQuery(request.search)
+  if (request.method.toUpperCase() !== "POST" || request.body.length === 0) return query
+  const contentType = (request.contentType ?? "").toLowerCase()
+  if (/application\/json|\+json/.test(contentType)) {
+    try {
+      const parsed: unknown = JSON.parse(request.body)
+      return parsed !== null && typeof parsed === "object" ? { ...query, ...parsed } : query
+    } catch {
+      return query
+    }
+  }
+  return { ...query, ...parseQuery(request.body) }
+}
+
+/**
+ * JSON as the portal's encoder writes it: `/` escaped as `\/`, and `<`, `>`, `&`, `'`, `"` inside strings as
+ * `\u003C`-style escapes; non-ASCII stays raw UTF-8 (wire sheet §1.4, the `JSON_HEX_*` flags). Parses back to the
+ * same value as `JSON.stringify` would.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeJson = (value: unknown): string =>
+  JSON.stringify(value).replace(/"(?:[^"\\]|\\.)*"/g, (token) =>
+    "\"" +
+    token
+      .slice(1, -1)
+      .replace(/\\"/g, "\\u0022")
+      .replace(/\//g, "\\/")
+      .replace(/</g, "\\u003C")
+      .replace(/>/g, "\\u003E")
+      .replace(/&/g, "\\u0026")
+      .replace(/'/g, "\\u0027") +
+    "\"")
+
+/**
+ * The headers every REST response carries (wire sheet §1.4).
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const responseHeaders: Readonly<Record<string, string>> = {
+  "content-type": "application/json; charset=utf-8",
+  "access-control-allow-origin": "*",
+  "access-control-allow-headers": "origin, content-type, accept",
+  "x-content-type-options": "nosniff"
+}
+
+/**
+ * The params that carry credentials (OAuth token, webhook login and code): stripped before a call is handled,
+ * journaled or forwarded.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const credentialParams: ReadonlySet<string> = new Set(["auth", "access_token", "aplogin", "ap"])
