@@ -19,7 +19,6 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
@@ -59,9 +58,7 @@ interface Globals {
  */
 const portalLayer = (globals: Globals) =>
   Effect.gen(function*() {
-    const fromEnv = yield* Config.option(Config.redacted("B24_WEBHOOK_URL")).pipe(
-      Effect.orElseSucceed(() => Option.none())
-    )
+    const fromEnv = yield* Effect.orElseSucceed(Bitrix24Http.webhookUrlConfig, () => Option.none())
     const configured = Option.orElse(globals.webhook, () => fromEnv)
     if (!globals.emulator && Option.isSome(configured)) return Bitrix24Http.layerWebhook(configured.value)
     if (!globals.emulator) {

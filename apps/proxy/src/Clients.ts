@@ -76,11 +76,13 @@ export const generate = (): Client => ({
   secret: Redacted.make(Crypto.randomBytes(24).toString("base64url"))
 })
 
-/** The clients of `B24_PROXY_CLIENTS`, or one generated client when it is unset. */
+/** The clients of `B24_PROXY_CLIENTS`, or one generated client when it is unset or blank. */
 export const layerConfig: Layer.Layer<Clients, ConfigError.ConfigError> = Layer.effect(
   Clients,
   Effect.gen(function*() {
-    const configured = yield* Config.option(Config.redacted("B24_PROXY_CLIENTS"))
+    const configured = yield* Config.option(Config.redacted("B24_PROXY_CLIENTS")).pipe(
+      Effect.map(Option.filter((value) => Redacted.value(value).trim().length > 0))
+    )
     if (Option.isNone(configured)) {
       const client = generate()
       return make([client], Option.some(client))

@@ -19,6 +19,11 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Clients from "./Clients.js"
 
+const preflight = HttpServerResponse.empty({
+  status: 204,
+  headers: Object.fromEntries(Object.entries(Wire.responseHeaders).filter(([key]) => key !== "content-type"))
+})
+
 const respond = (status: number, body: unknown) => {
   const { "content-type": contentType, ...headers } = Wire.responseHeaders
   return HttpServerResponse.text(Wire.encodeJson(body), { status, contentType, headers })
@@ -54,6 +59,8 @@ export const app: HttpApp.Default<never, Bitrix24Client.Bitrix24Client | Clients
   const url = new URL(request.url, "http://proxy.invalid")
   const route = Wire.parseRestPath(url.pathname)
   if (route === undefined) return HttpServerResponse.text("Not Found", { status: 404 })
+  // A CORS preflight is answered with the headers only; it never runs a method.
+  if (request.method === "OPTIONS") return preflight
   const clients = yield* Clients.Clients
   if (route.kind !== "webhook" || !clients.verify(route.user, route.code)) return fail(PortalError.NoAuthFound)
   const method = Catalog.find(Wire.normalizeMethod(route.method).method)

@@ -7,7 +7,6 @@ import { Emulator } from "@bitrix24-effect/emulator"
 import { Bitrix24Http } from "@bitrix24-effect/http"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
-import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -41,7 +40,7 @@ export const layerConfig: Layer.Layer<
   HttpClient.HttpClient
 > = Layer.unwrapEffect(
   Effect.gen(function*() {
-    const url = yield* Config.option(Config.redacted("B24_WEBHOOK_URL"))
+    const url = yield* Bitrix24Http.webhookUrlConfig
     if (Option.isNone(url)) return layerEmulator
     const webhook = yield* Bitrix24Http.parseWebhookUrl(url.value)
     return Layer.merge(

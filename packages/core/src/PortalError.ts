@@ -494,7 +494,8 @@ function isPlanDenial(wire: WireError): boolean {
 
 /**
  * Turns a wire error into the typed error: the method's own classes first, then the system classes, otherwise
- * {@link UnknownPortalError}. When two classes share a code (`ACCESS_DENIED`), each class's `matches` decides.
+ * {@link UnknownPortalError}. Where a class has `matches` (the codes the portal uses twice, `ACCESS_DENIED`), it must
+ * also agree: a 400 `ACCESS_DENIED` from a method that does not declare it is not the plan-level error.
  * A missing status (batch sub-calls) takes the class's documented status.
  *
  * @since 0.1.0
@@ -505,10 +506,9 @@ export const fromWire = <const Declared extends ReadonlyArray<PortalErrorClass<a
   wire: WireError,
   declared: Declared
 ): InstanceType<Declared[number]> | SystemError | UnknownPortalError => {
-  const candidates = [...declared, ...systemErrors].filter((Class) => Class.spec.code === wire.code)
-  const Class = candidates.length > 1
-    ? candidates.find((candidate) => candidate.spec.matches === undefined || candidate.spec.matches(wire))
-    : candidates[0]
+  const Class = [...declared, ...systemErrors].find((candidate) =>
+    candidate.spec.code === wire.code && (candidate.spec.matches === undefined || candidate.spec.matches(wire))
+  )
   if (Class === undefined) {
     return new UnknownPortalError({
       method,

@@ -54,7 +54,7 @@ export const SuccessEnvelope = Schema.Struct({
   time: Schema.optional(Time),
   next: Schema.optional(Schema.Number),
   total: Schema.optional(Schema.Number)
-})
+}).pipe(Schema.filter((envelope) => envelope.result !== undefined || "the result key is missing"))
 
 /**
  * An error envelope: `{ error, error_description }`, never with `time` (wire sheet §1.5). Extra keys (such as
@@ -101,7 +101,13 @@ export const YesNo = Schema.transform(
  * @since 0.1.0
  * @category schemas
  */
-export const Id = Schema.Union(Schema.Number, Schema.NumberFromString).pipe(
+export const Id = Schema.Union(
+  Schema.Number,
+  Schema.String.pipe(
+    Schema.pattern(/^\d+$/, { message: () => "must be a decimal integer" }),
+    Schema.compose(Schema.NumberFromString)
+  )
+).pipe(
   Schema.compose(Schema.Int),
   Schema.positive({ message: () => "must be a positive integer" })
 ).annotations({ identifier: "Id", [KindAnnotationId]: "integer" })
@@ -239,9 +245,10 @@ export const parseRestPath = (pathname: string): RestPath | undefined => {
 }
 
 /**
- * Builds a call's params the way the server does (wire sheet §1.2): the query string first; for a POST, a JSON body
- * (`application/json` or `+json`, decoded strictly and silently ignored unless it is an object or array) or else a
- * form / raw body parsed with PHP bracket syntax, whose keys override the query's.
+ * Builds a call's params the way the server does (wire sheet §1.2): the query string first; for a POST, a
+ * `multipart/form-data` body (text fields), a JSON body (`application/json` or `+json`, decoded strictly and silently
+ * ignored unless it is an object or array) or else a form / raw body parsed with PHP bracket syntax, whose keys
+ * override the query's.
  *
  * @since 0.1.0
  * @category encoding
@@ -255,6 +262,8 @@ export const requestParams = (request: {
   const query = parseQuery(request.search)
   if (request.method.toUpperCase() !== "POST" || request.body.length === 0) return query
   const contentType = (request.contentType ?? "").toLowerCase()
+  const boundary = /^multipart\/form-data;.*boundary="?([^";]+)"?/i.exec(request.contentType ?? "")
+  if (boundary !== null) return { ...query, ...parseQuery(multipartFields(request.body, boundary[1]!)) }
   if (/application\/json|\+json/.test(contentType)) {
     try {
       const parsed: unknown = JSON.parse(request.body)
@@ -265,6 +274,21 @@ export const requestParams = (request: {
   }
   return { ...query, ...parseQuery(request.body) }
 }
+
+/**
+ * The text fields of a `multipart/form-data` body as a query string, so bracket keys nest as in a form body. File
+ * parts are skipped: PHP puts them in `$_FILES`, not in the params.
+ */
+const multipartFields = (body: string, boundary: string): string =>
+  body.split(`--${boundary}`).flatMap((part) => {
+    const split = part.indexOf("\r\n\r\n")
+    if (split === -1) return []
+    const headers = part.slice(0, split)
+    const name = /content-disposition:[^\r\n]*;\s*name="([^"]*)"/i.exec(headers)
+    if (name === null || /;\s*filename=/i.test(headers)) return []
+    const value = part.slice(split + 4).replace(/\r\n$/, "")
+    return [`${encodeURIComponent(name[1]!)}=${encodeURIComponent(value)}`]
+  }).join("&")
 
 /**
  * JSON as the portal's encoder writes it: `/` escaped as `\/`, and `<`, `>`, `&`, `'`, `"` inside strings as

@@ -17,6 +17,11 @@ import * as Effect from "effect/Effect"
 import * as Handlers from "./Handlers.js"
 import type * as Portal from "./Portal.js"
 
+const preflight = HttpServerResponse.empty({
+  status: 204,
+  headers: Object.fromEntries(Object.entries(Wire.responseHeaders).filter(([key]) => key !== "content-type"))
+})
+
 const respond = (status: number, body: unknown) => {
   const { "content-type": contentType, ...headers } = Wire.responseHeaders
   return HttpServerResponse.text(Wire.encodeJson(body), { status, contentType, headers })
@@ -129,6 +134,8 @@ export const app = (portal: Portal.Portal): HttpApp.Default =>
     const url = new URL(request.url, "http://emulator.invalid")
     const route = Wire.parseRestPath(url.pathname)
     if (route === undefined) return HttpServerResponse.text("Not Found", { status: 404 })
+    // A CORS preflight is answered with the headers only; it never runs a method.
+    if (request.method === "OPTIONS") return preflight
     const body = request.method === "POST" ? yield* Effect.orElseSucceed(request.text, () => "") : ""
     const params = Wire.requestParams({
       method: request.method,

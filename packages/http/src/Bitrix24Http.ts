@@ -155,15 +155,6 @@ export const make = (
           HttpClientRequest.bodyUnsafeJson({ ...request.params, ...auth })
         )
         const response = yield* client.execute(httpRequest).pipe(
-          Effect.timeoutFail({
-            duration: timeout,
-            onTimeout: () =>
-              new PortalError.TransportError({
-                method: request.method,
-                reason: "Timeout",
-                description: `no response within ${Duration.format(Duration.decode(timeout))}`
-              })
-          }),
           Effect.catchTags({
             RequestError: (error) =>
               Effect.fail(
@@ -218,7 +209,18 @@ export const make = (
           next: Option.fromNullable(value.next),
           total: Option.fromNullable(value.total)
         }
-      })
+      }).pipe(
+        // The whole attempt, headers and body, must finish in time.
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () =>
+            new PortalError.TransportError({
+              method: request.method,
+              reason: "Timeout",
+              description: `no response within ${Duration.format(Duration.decode(timeout))}`
+            })
+        })
+      )
 
     return {
       call: (request) =>
@@ -256,6 +258,16 @@ export const layerWebhook = (
   Layer.unwrapEffect(
     Effect.map(parseWebhookUrl(url), (webhook) => layer(webhookEndpoint(webhook), options))
   )
+
+/**
+ * The configured inbound webhook URL: `B24_WEBHOOK_URL`, kept `Redacted`; unset or blank is `None`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const webhookUrlConfig: Config.Config<Option.Option<Redacted.Redacted<string>>> = Config.option(
+  Config.redacted("B24_WEBHOOK_URL")
+).pipe(Config.map(Option.filter((url) => Redacted.value(url).trim().length > 0)))
 
 /**
  * The transport for the inbound webhook in `B24_WEBHOOK_URL` (kept `Redacted`), or another config.
