@@ -37,21 +37,21 @@ const withWebhook = (...args: ReadonlyArray<string>) =>
 describe("b24: typed subcommands derived from the declarations", () => {
   it.scoped("silent --activate sends ACTIVATE=Y and prints the result as JSON", () =>
     Effect.gen(function*() {
-      const { portal } = yield* Emulator.Emulator
+      const { journal, portal } = yield* Emulator.Emulator
       const run = yield* withWebhook("imopenlines", "session", "mode", "silent", "--chat-id", "2043", "--activate")
       expect(run).toMatchObject({ code: 0, stdout: "true" })
       expect(portal.chats.get(2043)!.silent).toBe(true)
-      expect(portal.journal.at(-1)!.params).toEqual({ CHAT_ID: 2043, ACTIVATE: "Y" })
+      expect(journal.at(-1)!.params).toEqual({ CHAT_ID: 2043, ACTIVATE: "Y" })
     }).pipe(Effect.provide(TestLive)))
 
   it.scoped("--no-activate sends ACTIVATE=N; no flag sends nothing, so the portal's default applies", () =>
     Effect.gen(function*() {
-      const { portal } = yield* Emulator.Emulator
+      const { journal, portal } = yield* Emulator.Emulator
       yield* withWebhook("imopenlines", "session", "mode", "pin", "--chat-id", "2024", "--no-activate")
-      expect(portal.journal.at(-1)!.params).toEqual({ CHAT_ID: 2024, ACTIVATE: "N" })
+      expect(journal.at(-1)!.params).toEqual({ CHAT_ID: 2024, ACTIVATE: "N" })
       const run = yield* withWebhook("imopenlines", "session", "mode", "pin", "--chat-id", "2024")
       expect(run.code).toBe(0)
-      expect(portal.journal.at(-1)!.params).toEqual({ CHAT_ID: 2024 })
+      expect(journal.at(-1)!.params).toEqual({ CHAT_ID: 2024 })
       expect([...portal.sessions.values()].find((s) => s.chatId === 2024)!.pinned).toBe(true)
     }).pipe(Effect.provide(TestLive)))
 
@@ -80,14 +80,14 @@ describe("b24: typed subcommands derived from the declarations", () => {
 
   it.scoped("bad params exit 2 before any call reaches the portal", () =>
     Effect.gen(function*() {
-      const { portal } = yield* Emulator.Emulator
+      const { journal } = yield* Emulator.Emulator
       const run = yield* withWebhook("imopenlines", "session", "mode", "silent", "--chat-id", "0")
       expect(run.code).toBe(Cli.ExitCode.usage)
       expect(run.stderr).toContain("invalid parameter CHAT_ID")
       const mute = yield* withWebhook("im", "chat", "mute")
       expect(mute.code).toBe(Cli.ExitCode.usage)
       expect(mute.stderr).toContain("one of CHAT_ID or DIALOG_ID is required")
-      expect(portal.journal).toEqual([])
+      expect(journal).toEqual([])
     }).pipe(Effect.provide(TestLive)))
 
   it.scoped("a missing required option or a non-integer is a usage error (exit 2)", () =>
@@ -121,16 +121,16 @@ describe("b24: typed subcommands derived from the declarations", () => {
 
   it.scoped("every declared method is reachable as a subcommand and runs its example", () =>
     Effect.gen(function*() {
-      const { portal } = yield* Emulator.Emulator
+      const { journal } = yield* Emulator.Emulator
       for (const method of Catalog.methods) {
-        const before = portal.journal.length
+        const before = journal.length
         const run = yield* withWebhook(...Method.commandPath(method), ...Method.commandArgs(method, method.example))
         expect({ method: method.method, code: run.code, stderr: run.stderr }).toEqual({
           method: method.method,
           code: 0,
           stderr: ""
         })
-        expect(portal.journal.slice(before).map((entry) => entry.method)).toEqual([method.method])
+        expect(journal.slice(before).map((entry) => entry.method)).toEqual([method.method])
       }
     }).pipe(Effect.provide(TestLive)))
 })
@@ -138,10 +138,10 @@ describe("b24: typed subcommands derived from the declarations", () => {
 describe("b24 call: any method with KEY=VALUE params", () => {
   it.scoped("decodes wire strings with the declaration of a catalog method", () =>
     Effect.gen(function*() {
-      const { portal } = yield* Emulator.Emulator
+      const { journal } = yield* Emulator.Emulator
       const run = yield* withWebhook("call", "im.chat.mute", "CHAT_ID=1489", "MUTE=N")
       expect(run).toMatchObject({ code: 0, stdout: "true" })
-      expect(portal.journal.at(-1)!.params).toEqual({ CHAT_ID: 1489, MUTE: "N" })
+      expect(journal.at(-1)!.params).toEqual({ CHAT_ID: 1489, MUTE: "N" })
       const bad = yield* withWebhook("call", "imopenlines.session.mode.silent", "CHAT_ID=2043", "ACTIVATE=true")
       expect(bad.code).toBe(Cli.ExitCode.usage)
       expect(bad.stderr).toContain("ACTIVATE")
@@ -149,11 +149,11 @@ describe("b24 call: any method with KEY=VALUE params", () => {
 
   it.scoped("sends PHP bracket keys nested, and reports unknown methods as the portal does", () =>
     Effect.gen(function*() {
-      const { portal } = yield* Emulator.Emulator
+      const { journal } = yield* Emulator.Emulator
       const run = yield* withWebhook("call", "crm.deal.add", "fields[TITLE]=Deal", "fields[PHONE][0][VALUE]=112233")
       expect(run.code).toBe(Cli.ExitCode.portal)
       expect(run.stderr).toBe("ERROR_METHOD_NOT_FOUND: Method not found! (HTTP 404)")
-      expect(portal.journal.at(-1)!.params).toEqual({ fields: { TITLE: "Deal", PHONE: [{ VALUE: "112233" }] } })
+      expect(journal.at(-1)!.params).toEqual({ fields: { TITLE: "Deal", PHONE: [{ VALUE: "112233" }] } })
       expect((yield* withWebhook("call", "im.chat.mute", "CHAT_ID")).code).toBe(Cli.ExitCode.usage)
     }).pipe(Effect.provide(TestLive)))
 })

@@ -87,7 +87,7 @@ describe("b24-proxy forwards the seed pages' requests", () => {
 
   it.scoped("form-urlencoded bodies and query strings are read like the portal reads them", () =>
     Effect.gen(function*() {
-      const { portal } = yield* Emulator.Emulator
+      const { journal } = yield* Emulator.Emulator
       const { client } = yield* startProxy
       const form = yield* post(
         `${client}IM.CHAT.MUTE/`,
@@ -97,14 +97,14 @@ describe("b24-proxy forwards the seed pages' requests", () => {
       expect(form.json.result).toBe(true)
       const query = yield* Effect.promise(() => fetch(`${client}imopenlines.session.start.json?CHAT_ID=494`))
       expect(query.status).toBe(200)
-      expect(portal.journal.map((entry) => entry.method)).toEqual(["im.chat.mute", "imopenlines.session.start"])
+      expect(journal.map((entry) => entry.method)).toEqual(["im.chat.mute", "imopenlines.session.start"])
     }).pipe(Effect.provide(TestLive)))
 })
 
 describe("b24-proxy validates before forwarding", () => {
   it.scoped("bad input gets 400 and the envelope the portal would send, and never reaches upstream", () =>
     Effect.gen(function*() {
-      const { portal } = yield* Emulator.Emulator
+      const { journal } = yield* Emulator.Emulator
       const { client } = yield* startProxy
       const silent = yield* post(`${client}imopenlines.session.mode.silent`, { CHAT_ID: "abc" })
       expect([silent.status, silent.json]).toEqual([400, {
@@ -115,14 +115,14 @@ describe("b24-proxy validates before forwarding", () => {
       expect([flag.status, flag.json.error, flag.json.argument]).toEqual([400, "ERROR_ARGUMENT", "ACTIVATE"])
       const dialog = yield* post(`${client}im.chat.mute`, { DIALOG_ID: "nope" })
       expect([dialog.status, dialog.json.error]).toEqual([400, "DIALOG_ID_EMPTY"])
-      expect(portal.journal).toEqual([])
+      expect(journal).toEqual([])
     }).pipe(Effect.provide(TestLive)))
 })
 
 describe("b24-proxy guards credentials", () => {
   it.scoped("a wrong client secret or an unknown client is 401 NO_AUTH_FOUND; unknown methods 404", () =>
     Effect.gen(function*() {
-      const { portal } = yield* Emulator.Emulator
+      const { journal } = yield* Emulator.Emulator
       const { base } = yield* startProxy
       const wrong = yield* post(`${base}/rest/app/not-the-secret/im.chat.mute`, { CHAT_ID: 1489 })
       expect([wrong.status, wrong.json.error]).toEqual([401, "NO_AUTH_FOUND"])
@@ -132,7 +132,7 @@ describe("b24-proxy guards credentials", () => {
       expect(oauthForm.status).toBe(401)
       const method = yield* post(`${base}/rest/app/${secret}/crm.deal.list`, {})
       expect([method.status, method.json.error]).toEqual([404, "ERROR_METHOD_NOT_FOUND"])
-      expect(portal.journal).toEqual([])
+      expect(journal).toEqual([])
     }).pipe(Effect.provide(TestLive)))
 
   it.scoped("the upstream webhook code appears in no response, success or error", () =>
@@ -166,13 +166,13 @@ describe("b24-proxy guards credentials", () => {
 describe("b24-proxy serves every declared method", () => {
   it.scoped("each catalog method's example is forwarded and answered", () =>
     Effect.gen(function*() {
-      const { portal } = yield* Emulator.Emulator
+      const { journal } = yield* Emulator.Emulator
       const { client } = yield* startProxy
       for (const method of Catalog.methods) {
         const wire = Schema.encodeSync(method.paramsSchema)(method.example)
         const answer = yield* post(`${client}${method.method}.json`, wire)
         expect({ method: method.method, status: answer.status }).toEqual({ method: method.method, status: 200 })
-        expect(portal.journal.at(-1)!.method).toBe(method.method)
+        expect(journal.at(-1)!.method).toBe(method.method)
       }
     }).pipe(Effect.provide(TestLive)))
 })

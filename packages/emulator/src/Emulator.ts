@@ -14,7 +14,9 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
+import * as Credentials from "./Credentials.js"
 import * as Fixture from "./Fixture.js"
+import type * as Journal from "./Journal.js"
 import * as Portal from "./Portal.js"
 import * as Server from "./Server.js"
 
@@ -33,8 +35,12 @@ export interface Service {
   readonly webhookUrlFor: (userId: number) => Redacted.Redacted<string>
   /** An OAuth access token for the first webhook's user, valid for one hour; use at `{url}/rest/`. */
   readonly accessToken: Redacted.Redacted<string>
-  /** The portal state, for assertions. */
+  /** The open-lines state (users, lines, chats, sessions, messages), for assertions. */
   readonly portal: Portal.Portal
+  /** The inbound webhooks and OAuth tokens. */
+  readonly credentials: Credentials.Credentials
+  /** Every call received, in order. */
+  readonly journal: Journal.Journal
 }
 
 /**
@@ -68,28 +74,34 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
   Effect.gen(function*() {
     const fixture = Schema.decodeUnknownSync(Fixture.Fixture)(options.fixture ?? Fixture.defaultFixture)
     const portal = Portal.make(fixture, { settings: options.settings })
+    const credentials = Credentials.make(fixture, portal.now())
+    const journal: Journal.Journal = []
     const server = yield* NodeHttpServer.make(() => Http.createServer(), {
       port: options.port ?? 0,
       host: options.host ?? "127.0.0.1"
     })
-    yield* HttpServer.serveEffect(Server.app(portal)).pipe(Effect.provideService(HttpServer.HttpServer, server))
+    yield* HttpServer.serveEffect(Server.app({ portal, credentials, journal })).pipe(
+      Effect.provideService(HttpServer.HttpServer, server)
+    )
     const address = server.address
     const url = address._tag === "TcpAddress"
       ? `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`
       : `http://unix:${address.path}`
     const webhookUrlFor = (userId: number) => {
-      const webhook = portal.webhooks.find((w) => w.userId === userId)
+      const webhook = credentials.webhooks.find((w) => w.userId === userId)
       if (webhook === undefined) throw new Error(`the fixture has no inbound webhook for user ${userId}`)
       return Redacted.make(`${url}/rest/${webhook.userId}/${webhook.code}/`)
     }
-    const first = portal.webhooks[0]
-    const token = [...portal.tokens.values()][0]
+    const first = credentials.webhooks[0]
+    const token = [...credentials.tokens.values()][0]
     return {
       url,
       webhookUrl: first === undefined ? Redacted.make("") : webhookUrlFor(first.userId),
       webhookUrlFor,
       accessToken: Redacted.make(token?.token ?? ""),
-      portal
+      portal,
+      credentials,
+      journal
     }
   })
 

@@ -1,11 +1,10 @@
 /**
- * The emulated portal's state: users, open lines, chats, sessions, posted messages, credentials, and the journal of
- * every call. Plain mutable records behind one object, touched only from the request handler, so a call is
- * applied whole or not at all.
+ * The emulated portal's open-lines domain: users, open lines with their rights, chats, sessions and the messages the
+ * portal posts. Plain mutable records behind one object, touched only from the request handler, so a call is applied
+ * whole or not at all. Credentials live in `Credentials`, the call journal in `Journal`.
  *
  * @since 0.1.0
  */
-import * as Crypto from "node:crypto"
 import type * as Fixture from "./Fixture.js"
 
 /** @since 0.1.0 @category models */
@@ -77,41 +76,6 @@ export const SessionStatus = {
   SILENTLY_CLOSE: 75
 } as const
 
-/** @since 0.1.0 @category models */
-export interface Webhook {
-  readonly userId: number
-  readonly code: string
-  readonly scopes: ReadonlySet<string>
-}
-
-/** An OAuth access token the portal accepts, with its expiry in epoch milliseconds. */
-export interface AccessToken {
-  readonly token: string
-  readonly userId: number
-  readonly scopes: ReadonlySet<string>
-  readonly expiresAt: number
-}
-
-/**
- * One journal entry: a call as the portal saw it. `params` have credentials removed; `executed` says whether the
- * method's handler ran (so a test can prove nothing reached the portal, or that a write happened once).
- *
- * @since 0.1.0
- * @category models
- */
-export interface JournalEntry {
-  readonly seq: number
-  readonly at: number
-  readonly method: string
-  readonly params: Readonly<Record<string, unknown>>
-  /** `webhook:<userId>`, `oauth:<userId>` or `none`. */
-  readonly auth: string
-  readonly status: number
-  /** The error code answered, or `undefined` on success. */
-  readonly error: string | undefined
-  readonly executed: boolean
-}
-
 /**
  * The portal.
  *
@@ -125,9 +89,6 @@ export interface Portal {
   readonly chats: Map<number, Chat>
   readonly sessions: Map<number, Session>
   readonly messages: Array<Message>
-  readonly webhooks: Array<Webhook>
-  readonly tokens: Map<string, AccessToken>
-  readonly journal: Array<JournalEntry>
   /** The current time in epoch milliseconds. */
   readonly now: () => number
   readonly settings: Settings
@@ -147,19 +108,8 @@ export interface Settings {
   readonly emptyCodes: boolean
 }
 
-/** A random credential: 16 lowercase alphanumerics, like the portal's webhook codes. */
-export const randomCode = (length = 16): string => {
-  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-  const bytes = Crypto.randomBytes(length)
-  return Array.from(bytes, (byte) => alphabet[byte % alphabet.length]).join("")
-}
-
-/** One hour, the lifetime of an OAuth access token (wire sheet §4). */
-export const accessTokenLifetimeMs = 3600 * 1000
-
 /**
- * Builds a portal from a decoded fixture. Webhooks without a code get a random one; one OAuth access token is issued
- * for the first webhook's user.
+ * Builds a portal from a decoded fixture, on a clock (epoch milliseconds; `Date.now` by default).
  *
  * @since 0.1.0
  * @category constructors
@@ -192,13 +142,6 @@ export const make = (
     }])),
     sessions: new Map(),
     messages: [],
-    webhooks: fixture.webhooks.map((w) => ({
-      userId: w.userId,
-      code: w.code ?? randomCode(),
-      scopes: new Set(w.scopes)
-    })),
-    tokens: new Map(),
-    journal: [],
     now,
     settings: { emptyCodes: options?.settings?.emptyCodes ?? false },
     nextId: 1
@@ -208,26 +151,12 @@ export const make = (
     portal.sessions.set(s.id, { ...s, lineId: chat?.lineId, createdAt: now() })
   }
   portal.nextId = 1 + Math.max(0, ...portal.chats.keys(), ...portal.sessions.keys())
-  const first = portal.webhooks[0]
-  if (first !== undefined) issueToken(portal, first.userId, first.scopes)
   return portal
 }
 
 const lineOfUserCode = (userCode: string): number | undefined => {
   const line = Number(userCode.split("|")[1])
   return Number.isInteger(line) && line > 0 ? line : undefined
-}
-
-/**
- * Issues an OAuth access token for a user, valid for one hour from the portal's clock.
- *
- * @since 0.1.0
- * @category credentials
- */
-export const issueToken = (portal: Portal, userId: number, scopes: ReadonlySet<string>): AccessToken => {
-  const token: AccessToken = { token: randomCode(32), userId, scopes, expiresAt: portal.now() + accessTokenLifetimeMs }
-  portal.tokens.set(token.token, token)
-  return token
 }
 
 /** The newest session of a chat that is not closed, if any. */

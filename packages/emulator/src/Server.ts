@@ -14,7 +14,9 @@ import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
+import type * as Credentials from "./Credentials.js"
 import * as Handlers from "./Handlers.js"
+import type * as Journal from "./Journal.js"
 import type * as Portal from "./Portal.js"
 
 const preflight = HttpServerResponse.empty({
@@ -44,18 +46,30 @@ const timeBlock = (startMs: number, finishMs: number) => ({
   operating: 0
 })
 
+/**
+ * Everything one emulated portal holds: the open-lines domain, the credentials and the journal.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Instance {
+  readonly portal: Portal.Portal
+  readonly credentials: Credentials.Credentials
+  readonly journal: Journal.Journal
+}
+
 type Auth =
   | { readonly _tag: "ok"; readonly userId: number; readonly scopes: ReadonlySet<string>; readonly entity: string }
   | { readonly _tag: "failed"; readonly error: PortalError.PortalErrorClass<any> }
 
 const authenticate = (
-  portal: Portal.Portal,
+  instance: Instance,
   route: Wire.RestPath,
   params: Readonly<Record<string, unknown>>,
   authorization: string | undefined
 ): Auth => {
   if (route.kind === "webhook") {
-    const webhook = portal.webhooks.find((w) => String(w.userId) === route.user && w.code === route.code)
+    const webhook = instance.credentials.webhooks.find((w) => String(w.userId) === route.user && w.code === route.code)
     return webhook === undefined
       ? { _tag: "failed", error: PortalError.NoAuthFound }
       : { _tag: "ok", userId: webhook.userId, scopes: webhook.scopes, entity: `webhook:${webhook.userId}` }
@@ -63,9 +77,9 @@ const authenticate = (
   const bearer = authorization?.startsWith("Bearer ") ? authorization.slice(7).trim() : undefined
   const token = bearer ?? params.auth ?? params.access_token
   if (typeof token !== "string" || token.length === 0) return { _tag: "failed", error: PortalError.NoAuthFound }
-  const found = portal.tokens.get(token)
+  const found = instance.credentials.tokens.get(token)
   if (found === undefined) return { _tag: "failed", error: PortalError.InvalidToken }
-  if (found.expiresAt <= portal.now()) return { _tag: "failed", error: PortalError.ExpiredToken }
+  if (found.expiresAt <= instance.portal.now()) return { _tag: "failed", error: PortalError.ExpiredToken }
   return { _tag: "ok", userId: found.userId, scopes: found.scopes, entity: `oauth:${found.userId}` }
 }
 
@@ -76,20 +90,21 @@ const authenticate = (
  * @category wire
  */
 export const execute = (
-  portal: Portal.Portal,
+  instance: Instance,
   input: {
     readonly route: Wire.RestPath
     readonly params: Readonly<Record<string, unknown>>
     readonly authorization: string | undefined
   }
 ): { readonly status: number; readonly body: unknown } => {
+  const { journal, portal } = instance
   const startMs = portal.now()
   const { method } = Wire.normalizeMethod(input.route.method)
   const params = Object.fromEntries(Object.entries(input.params).filter(([key]) => !Wire.credentialParams.has(key)))
-  const auth = authenticate(portal, input.route, input.params, input.authorization)
+  const auth = authenticate(instance, input.route, input.params, input.authorization)
   const record = (status: number, error: string | undefined, executed: boolean, entity: string) =>
-    portal.journal.push({
-      seq: portal.journal.length + 1,
+    journal.push({
+      seq: journal.length + 1,
       at: startMs,
       method,
       params,
@@ -123,12 +138,12 @@ export const execute = (
 }
 
 /**
- * The emulator as an HttpApp over a portal.
+ * The emulator as an HttpApp over a portal instance.
  *
  * @since 0.1.0
  * @category wire
  */
-export const app = (portal: Portal.Portal): HttpApp.Default =>
+export const app = (instance: Instance): HttpApp.Default =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const url = new URL(request.url, "http://emulator.invalid")
@@ -143,6 +158,6 @@ export const app = (portal: Portal.Portal): HttpApp.Default =>
       contentType: request.headers["content-type"],
       body
     })
-    const answer = execute(portal, { route, params, authorization: request.headers["authorization"] })
+    const answer = execute(instance, { route, params, authorization: request.headers["authorization"] })
     return respond(answer.status, answer.body)
   })

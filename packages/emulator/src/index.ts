@@ -1,6 +1,11 @@
 /**
  * @since 0.1.0
  */
+export * as Credentials from "./Credentials.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Emulator from "./Emulator.js"
 
 /**
@@ -12,6 +17,11 @@ export * as Fixture from "./Fixture.js"
  * @since 0.1.0
  */
 export * as Handlers from "./Handlers.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Journal from "./Journal.js"
 
 /**
  * @since 0.1.0

@@ -30,7 +30,7 @@ describe("seeds/001: imopenlines.session.mode.silent curl examples", () => {
         )
         assertSuccess(answer)
         strictEqual(emulator.portal.chats.get(2043)!.silent, true)
-        strictEqual(emulator.portal.journal[0]?.auth, "oauth:1")
+        strictEqual(emulator.journal[0]?.auth, "oauth:1")
       })
     ))
 

@@ -16,11 +16,11 @@ describe("the emulator's credentials", () => {
     withEmulator((emulator) =>
       Effect.gen(function*() {
         assertTrue(/^http:\/\/127\.0\.0\.1:\d+$/.test(emulator.url), emulator.url)
-        const code = emulator.portal.webhooks[0]!.code
+        const code = emulator.credentials.webhooks[0]!.code
         strictEqual(webhook(emulator), `${emulator.url}/rest/1/${code}/`)
-        strictEqual(webhook(emulator, 3), `${emulator.url}/rest/3/${emulator.portal.webhooks[2]!.code}/`)
+        strictEqual(webhook(emulator, 3), `${emulator.url}/rest/3/${emulator.credentials.webhooks[2]!.code}/`)
         assertTrue(/^[a-z0-9]{16}$/.test(code), "a 16-character webhook code")
-        assertTrue(emulator.portal.tokens.has(Redacted.value(emulator.accessToken)))
+        assertTrue(emulator.credentials.tokens.has(Redacted.value(emulator.accessToken)))
         strictEqual(String(emulator.webhookUrl).includes(code), false)
       })
     ))
@@ -33,7 +33,7 @@ describe("the emulator's credentials", () => {
       yield* withEmulator((emulator) =>
         Effect.sync(() => {
           assertTrue(webhook(emulator) !== first)
-          strictEqual(emulator.portal.journal.length, 0)
+          strictEqual(emulator.journal.length, 0)
           strictEqual(emulator.portal.chats.get(1489)!.muted.size, 0)
         })
       )
@@ -93,7 +93,7 @@ describe("envelopes and headers (wire sheet §1.4, §1.5)", () => {
         const answer = yield* request(`${emulator.url}/index.php`)
         strictEqual(answer.status, 404)
         strictEqual(answer.body, undefined)
-        strictEqual(emulator.portal.journal.length, 0)
+        strictEqual(emulator.journal.length, 0)
       })
     ))
 })
@@ -142,7 +142,7 @@ describe("inbound webhook auth (wire sheet §1.1)", () => {
   it.effect("another user's code does not authenticate user 1", () =>
     withEmulator((emulator) =>
       Effect.gen(function*() {
-        const code3 = emulator.portal.webhooks[2]!.code
+        const code3 = emulator.credentials.webhooks[2]!.code
         assertError(
           yield* curl(`${emulator.url}/rest/1/${code3}/imopenlines.session.mode.silent.json`, silentBody),
           401,
@@ -184,7 +184,7 @@ describe("OAuth auth (wire sheet §1.1, §4)", () => {
   it.effect("an expired token answers 401 expired_token", () =>
     withEmulator((emulator) =>
       Effect.gen(function*() {
-        emulator.portal.tokens.set("expiredtoken", {
+        emulator.credentials.tokens.set("expiredtoken", {
           token: "expiredtoken",
           userId: 1,
           scopes: new Set(["imopenlines", "im"]),
@@ -214,7 +214,7 @@ describe("OAuth auth (wire sheet §1.1, §4)", () => {
             Authorization: `Bearer ${token}`
           })
         )
-        deepStrictEqual(emulator.portal.journal.map((entry) => entry.auth), ["oauth:1", "oauth:1"])
+        deepStrictEqual(emulator.journal.map((entry) => entry.auth), ["oauth:1", "oauth:1"])
       })
     ))
 })
@@ -259,7 +259,7 @@ describe("method names (wire sheet §1.1: lowercased, .json/.xml suffix removed,
           )
         )
         deepStrictEqual(
-          emulator.portal.journal.map((entry) => entry.method),
+          emulator.journal.map((entry) => entry.method),
           [...spellings.map(() => "imopenlines.session.mode.silent"), "im.chat.mute"]
         )
       })
@@ -274,7 +274,7 @@ describe("parameter encodings (wire sheet §1.2)", () => {
           yield* postForm(`${webhook(emulator)}imopenlines.session.mode.silent.json`, "CHAT_ID=2043&ACTIVATE=Y")
         )
         strictEqual(emulator.portal.chats.get(2043)!.silent, true)
-        deepStrictEqual(emulator.portal.journal[0]?.params, { CHAT_ID: "2043", ACTIVATE: "Y" })
+        deepStrictEqual(emulator.journal[0]?.params, { CHAT_ID: "2043", ACTIVATE: "Y" })
       })
     ))
 
@@ -287,7 +287,7 @@ describe("parameter encodings (wire sheet §1.2)", () => {
             "CHAT_ID=1489&fields%5BTITLE%5D=x&fields[PHONE][0][VALUE]=112233&select[]=ID&select[]=TITLE"
           )
         )
-        deepStrictEqual(emulator.portal.journal[0]?.params, {
+        deepStrictEqual(emulator.journal[0]?.params, {
           CHAT_ID: "1489",
           fields: { TITLE: "x", PHONE: [{ VALUE: "112233" }] },
           select: ["ID", "TITLE"]
@@ -312,7 +312,7 @@ describe("parameter encodings (wire sheet §1.2)", () => {
           yield* curl(`${webhook(emulator)}imopenlines.session.mode.silent.json?CHAT_ID=999999&ACTIVATE=N`, silentBody)
         )
         strictEqual(emulator.portal.chats.get(2043)!.silent, true)
-        deepStrictEqual(emulator.portal.journal[0]?.params, { CHAT_ID: 2043, ACTIVATE: "Y" })
+        deepStrictEqual(emulator.journal[0]?.params, { CHAT_ID: 2043, ACTIVATE: "Y" })
       })
     ))
 
@@ -346,7 +346,7 @@ describe("the journal", () => {
         yield* postJson(`${emulator.url}/rest/1/wrongcode/im.chat.mute.json`, { CHAT_ID: 1489 })
         yield* postJson(`${webhook(emulator)}no.such.method`, { x: 1 })
         deepStrictEqual(
-          emulator.portal.journal.map(({ auth, error, executed, method, params, seq, status }) => ({
+          emulator.journal.map(({ auth, error, executed, method, params, seq, status }) => ({
             seq,
             method,
             params,
@@ -394,7 +394,7 @@ describe("the journal", () => {
             }
           ]
         )
-        assertFalse(JSON.stringify(emulator.portal.journal).includes(token))
+        assertFalse(JSON.stringify(emulator.journal).includes(token))
       })
     ))
 
@@ -403,7 +403,7 @@ describe("the journal", () => {
       Effect.gen(function*() {
         const token = Redacted.value(emulator.accessToken)
         yield* request(`${emulator.url}/rest/im.chat.mute?CHAT_ID=1489&access_token=${token}&aplogin=1&ap=x`)
-        deepStrictEqual(emulator.portal.journal[0]?.params, { CHAT_ID: "1489" })
+        deepStrictEqual(emulator.journal[0]?.params, { CHAT_ID: "1489" })
       })
     ))
 })

@@ -42,7 +42,7 @@ describe("imopenlines.session.mode.silent through the typed library (seeds/001)"
           true
         )
         strictEqual(emulator.portal.chats.get(2043)!.silent, false)
-        deepStrictEqual(emulator.portal.journal.map((entry) => [entry.method, entry.params, entry.auth]), [
+        deepStrictEqual(emulator.journal.map((entry) => [entry.method, entry.params, entry.auth]), [
           ["imopenlines.session.mode.silent", { CHAT_ID: 2043, ACTIVATE: "Y" }, "webhook:1"],
           ["imopenlines.session.mode.silent", { CHAT_ID: 2043, ACTIVATE: "N" }, "webhook:1"]
         ])
@@ -116,7 +116,7 @@ describe("imopenlines.session.mode.pin through the typed library (seeds/002)", (
           true
         )
         strictEqual(emulator.portal.sessions.get(322)!.pinned, false)
-        deepStrictEqual(emulator.portal.journal.map((entry) => entry.params), [
+        deepStrictEqual(emulator.journal.map((entry) => entry.params), [
           { CHAT_ID: 2024 },
           { CHAT_ID: 2024, ACTIVATE: "N" }
         ])
@@ -229,7 +229,7 @@ describe("im.chat.mute through the typed library (seeds/003)", () => {
         strictEqual(emulator.portal.chats.get(1489)!.muted.has(1), false)
         strictEqual(yield* ImChat.mute({ DIALOG_ID: "sg7" }).pipe(Effect.provide(client)), true)
         strictEqual(emulator.portal.chats.get(1500)!.muted.has(1), true)
-        deepStrictEqual(emulator.portal.journal.map((entry) => entry.params), [
+        deepStrictEqual(emulator.journal.map((entry) => entry.params), [
           { CHAT_ID: 1489, MUTE: "Y" },
           { DIALOG_ID: "chat1489", MUTE: "N" },
           { DIALOG_ID: "sg7" }
@@ -261,7 +261,7 @@ describe("im.chat.mute through the typed library (seeds/003)", () => {
           Effect.provide(webhookClient(emulator))
         )
         strictEqual(response.result, true)
-        deepStrictEqual(emulator.portal.journal[0]?.params, { CHAT_ID: 1489, MUTE: "Y" })
+        deepStrictEqual(emulator.journal[0]?.params, { CHAT_ID: 1489, MUTE: "Y" })
       })
     ))
 })
@@ -289,7 +289,7 @@ describe("validation fails before any I/O", () => {
         )
         assertInstanceOf(fromWire, PortalError.InvalidParams)
         strictEqual(fromWire.field, "ACTIVATE")
-        deepStrictEqual(emulator.portal.journal, [])
+        deepStrictEqual(emulator.journal, [])
       })
     ))
 })
@@ -326,7 +326,7 @@ describe("OAuth access token (wire sheet §1.1, §4)", () => {
         )
         strictEqual(emulator.portal.chats.get(2043)!.silent, true)
         deepStrictEqual(
-          emulator.portal.journal.map((entry) => [entry.auth, entry.params]),
+          emulator.journal.map((entry) => [entry.auth, entry.params]),
           [["oauth:1", { CHAT_ID: 2043, ACTIVATE: "Y" }]]
         )
       })
@@ -364,7 +364,7 @@ describe("OAuth access token (wire sheet §1.1, §4)", () => {
   it.effect("an expired token -> ExpiredToken 401", () =>
     withEmulator((emulator) =>
       Effect.gen(function*() {
-        emulator.portal.tokens.set("expiredtoken", {
+        emulator.credentials.tokens.set("expiredtoken", {
           token: "expiredtoken",
           userId: 1,
           scopes: new Set(["imopenlines", "im"]),
@@ -428,7 +428,7 @@ describe("system errors over the wire", () => {
           code: "ERROR_METHOD_NOT_FOUND",
           status: 404
         })
-        deepStrictEqual(emulator.portal.journal[0]?.params, { fields: { TITLE: "x" } })
+        deepStrictEqual(emulator.journal[0]?.params, { fields: { TITLE: "x" } })
       })
     ))
 })

@@ -36,7 +36,7 @@ export const oauthClient = (
   Bitrix24Http.layerOAuthToken({ restUrl: `${emulator.url}/rest/`, accessToken: emulator.accessToken })
 
 /** The secret part of the emulator's first inbound webhook. */
-export const webhookCode = (emulator: Emulator.Service): string => emulator.portal.webhooks[0]!.code
+export const webhookCode = (emulator: Emulator.Service): string => emulator.credentials.webhooks[0]!.code
 
 /**
  * Runs `f` against a bare HTTP server on 127.0.0.1 whose handler answers whatever a test needs (a gateway's page,
