@@ -6,17 +6,16 @@
  * 3. decodes the params with the method's declaration before any upstream call (bad input: `400` and the envelope
  *    the portal itself would send, see `Method.invalidParamsToWire`),
  * 4. forwards with its own upstream credentials, which never appear in a response, and
- * 5. answers the portal's envelope: `{result, time}` or `{error, error_description}` with the portal's status.
+ * 5. answers the portal's envelope: `{result, time}` (the `result` exactly as the portal sent it) or
+ *    `{error, error_description}` with the portal's status.
  * Routes are derived from the catalog: a method declared in core is served with no change here.
  */
-import type { Bitrix24Client } from "@bitrix24-effect/core"
-import { Catalog, Method, PortalError, Wire } from "@bitrix24-effect/core"
+import { Bitrix24Client, Catalog, Method, PortalError, Wire } from "@bitrix24-effect/core"
 import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
 import * as Clients from "./Clients.js"
 
 const preflight = HttpServerResponse.empty({
@@ -45,8 +44,8 @@ const errorResponse = (method: Method.Any, error: unknown) => {
       error_description: `Upstream portal: ${error.reason}: ${error.description}`
     })
   }
-  if (PortalError.isPortalError(error)) {
-    return respond(error.status, { error: error.code, error_description: error.description })
+  if (error instanceof Bitrix24Client.WireFailure) {
+    return respond(error.status ?? 400, { error: error.code, error_description: error.description })
   }
   return respond(500, { error: "INTERNAL_SERVER_ERROR", error_description: "Internal server error" })
 }
@@ -76,15 +75,26 @@ export const app: HttpApp.Default<never, Bitrix24Client.Bitrix24Client | Clients
       })
     ).filter(([key]) => !Wire.credentialParams.has(key))
   )
-  return yield* method.fromWire(params).pipe(
-    Effect.flatMap((response) =>
-      Effect.map(Schema.encodeUnknown(method.result)(response.result), (result) =>
-        respond(200, {
-          result,
-          ...Option.match(response.time, { onNone: () => ({}), onSome: (time) => ({ time }) }),
-          ...Option.match(response.next, { onNone: () => ({}), onSome: (next) => ({ next }) }),
-          ...Option.match(response.total, { onNone: () => ({}), onSome: (total) => ({ total }) })
+  // Params are decoded with the declaration (bad input never leaves the proxy), then re-encoded canonically; the
+  // portal's answer is forwarded as it came (its `result` untouched, so PHP's `[]` maps stay `[]`).
+  return yield* method.decodeParams(params).pipe(
+    Effect.flatMap(method.encodeParams),
+    Effect.flatMap((wire) =>
+      Effect.flatMap(Bitrix24Client.Bitrix24Client, (client) =>
+        client.call({
+          method: method.method,
+          params: wire,
+          idempotent: method.idempotent,
+          batchable: method.batchable ?? true
         }))
+    ),
+    Effect.map((response) =>
+      respond(200, {
+        result: response.result,
+        ...Option.match(response.time, { onNone: () => ({}), onSome: (time) => ({ time }) }),
+        ...Option.match(response.next, { onNone: () => ({}), onSome: (next) => ({ next }) }),
+        ...Option.match(response.total, { onNone: () => ({}), onSome: (total) => ({ total }) })
+      })
     ),
     Effect.catchAll((error) => Effect.succeed(errorResponse(method, error))),
     Effect.withSpan("b24-proxy.call", { kind: "server", attributes: { "bitrix24.method": method.method } })

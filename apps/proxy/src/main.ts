@@ -7,6 +7,7 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
@@ -56,6 +57,9 @@ const ServerLive = NodeHttpServer.layerConfig(() => Http.createServer(), {
 })
 
 const MainLive = HttpServer.serve(Proxy.app).pipe(
+  // The platform's request spans carry the URL, and the path holds the client secret: only the proxy's own span
+  // (method name, no credentials) is recorded.
+  HttpMiddleware.withTracerDisabledWhen(() => true),
   Layer.merge(Banner),
   Layer.provide(Layer.mergeAll(Upstream.layerConfig, Clients.layerConfig)),
   Layer.provide(Layer.merge(ServerLive, NodeHttpClient.layerUndici))

@@ -101,6 +101,22 @@ describe("b24-proxy forwards the seed pages' requests", () => {
     }).pipe(Effect.provide(TestLive)))
 })
 
+describe("b24-proxy forwards the portal's result untouched", () => {
+  it.scoped("history.get's result (with PHP [] maps) is the same text through the proxy as from the portal", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const { client } = yield* startProxy
+      const direct = yield* post(`${Redacted.value(emulator.webhookUrl)}imopenlines.session.history.get.json`, {
+        CHAT_ID: 2043
+      })
+      const proxied = yield* post(`${client}imopenlines.session.history.get.json`, { CHAT_ID: 2043 })
+      expect(direct.status).toBe(200)
+      const resultText = (text: string) => text.slice(text.indexOf("\"result\":"), text.indexOf(",\"time\":"))
+      expect(resultText(proxied.text)).toBe(resultText(direct.text))
+      expect(resultText(direct.text)).toContain("[]")
+    }).pipe(Effect.provide(TestLive)))
+})
+
 describe("b24-proxy validates before forwarding", () => {
   it.scoped("bad input gets 400 and the envelope the portal would send, and never reaches upstream", () =>
     Effect.gen(function*() {

@@ -4,6 +4,7 @@
  * `pnpm docs` writes it; `pnpm docs --check` fails when the committed file is out of date (CI runs that).
  */
 import * as Schema from "effect/Schema"
+import * as AST from "effect/SchemaAST"
 import * as Fs from "node:fs"
 import * as Catalog from "../src/Catalog.js"
 import * as Method from "../src/Method.js"
@@ -12,6 +13,26 @@ import * as PortalError from "../src/PortalError.js"
 const target = new URL("../REFERENCE.md", import.meta.url)
 
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ")
+
+/** Quotes a shell word when it needs it (`livechat|1|2043|5`, JSON with quotes). */
+const shellQuote = (word: string) => /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`
+
+/** The wire shape of a result: a field table for objects, the type otherwise. */
+const describeResult = (schema: Schema.Schema.Any): Array<string> => {
+  const wire = AST.encodedAST(schema.ast)
+  const literal = wire._tag === "TypeLiteral" ? wire : undefined
+  if (literal === undefined) return [`\`${cell(String(wire))}\``]
+  return [
+    "An object:",
+    "",
+    "| Field | Wire type | Always present |",
+    "| --- | --- | --- |",
+    ...literal.propertySignatures.map((p) =>
+      `| \`${String(p.name)}\` | \`${cell(String(p.type))}\` | ${p.isOptional ? "no" : "yes"} |`
+    ),
+    ...(literal.indexSignatures.length > 0 ? ["", "Other keys the portal sends are kept as they are."] : [])
+  ]
+}
 
 const kindLabel = { integer: "integer", flag: "boolean (`Y`/`N` on the wire)", text: "string" } as const
 
@@ -50,15 +71,17 @@ const section = (method: Method.Any): string => {
     "",
     "### Result",
     "",
-    `\`${cell(String(method.result.ast))}\``,
+    ...describeResult(method.result),
     "",
     "### Errors",
     "",
-    "| HTTP | Code | Class | Default description |",
-    "| --- | --- | --- | --- |",
-    ...method.errors.map((E) =>
-      `| ${E.spec.status} | \`${E.spec.code}\` | \`${E.name}\` | ${cell(E.spec.description)} |`
-    ),
+    ...(method.errors.length === 0 ? ["None of its own."] : [
+      "| HTTP | Code | Class | Default description |",
+      "| --- | --- | --- | --- |",
+      ...method.errors.map((E) =>
+        `| ${E.spec.status} | \`${E.spec.code}\` | \`${E.name}\` | ${cell(E.spec.description)} |`
+      )
+    ]),
     "",
     "Plus the [system errors](#system-errors), `UnknownPortalError` for other codes, `InvalidParams` (before any I/O)" +
     " and `TransportError`.",
@@ -70,7 +93,9 @@ const section = (method: Method.Any): string => {
     "```",
     "",
     "```sh",
-    `pnpm b24 ${[...Method.commandPath(method), ...Method.commandArgs(method, method.example)].join(" ")}`,
+    `pnpm b24 ${
+      [...Method.commandPath(method), ...Method.commandArgs(method, method.example)].map(shellQuote).join(" ")
+    }`,
     "```",
     "",
     "```sh",

@@ -17,7 +17,24 @@ import type * as Method from "./Method.js"
 export const methods: ReadonlyArray<Method.Any> = [
   ImOpenLines.sessionModeSilent,
   ImOpenLines.sessionModePin,
+  ImOpenLines.sessionModeUnpin,
+  ImOpenLines.sessionModePinAll,
+  ImOpenLines.sessionModeUnpinAll,
   ImOpenLines.sessionStart,
+  ImOpenLines.sessionOpen,
+  ImOpenLines.sessionJoin,
+  ImOpenLines.sessionIntercept,
+  ImOpenLines.sessionHistoryGet,
+  ImOpenLines.sessionHeadVote,
+  ImOpenLines.messageSessionStart,
+  ImOpenLines.crmLeadCreate,
+  ImOpenLines.dialogGet,
+  ImOpenLines.operatorAnswer,
+  ImOpenLines.operatorSkip,
+  ImOpenLines.operatorSpam,
+  ImOpenLines.operatorFinish,
+  ImOpenLines.operatorAnotherFinish,
+  ImOpenLines.operatorTransfer,
   ImChat.mute
 ]
 

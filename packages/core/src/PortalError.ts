@@ -196,7 +196,11 @@ export class ChatIdEmpty extends declare<ChatIdEmpty>()("ChatIdEmpty", {
 }) {}
 
 /**
- * `ERROR_USER_NOT_OPERATOR` (400): the caller is not the operator of the session (pin/unpin).
+ * `ERROR_USER_NOT_OPERATOR` (400): the caller is not the operator of the session. The portal uses one code with a
+ * text per action: "Attempt to pin / unpin a chat by a user who is not an operator" (pin, unpin; the default text
+ * here), "Attempt to save a CRM entity by a user who is not an operator" (`imopenlines.crm.lead.create`) and
+ * "Attempt to close the dialog by a user who is not an operator" (`imopenlines.operator.finish`); the received text is
+ * kept in `description` (seeds/002; wire sheet §6.2, §6.11, §6.13).
  *
  * @since 0.1.0
  * @category method errors
@@ -224,8 +228,10 @@ export class DialogIdEmpty extends declare<DialogIdEmpty>()("DialogIdEmpty", {
 }) {}
 
 /**
- * `ACCESS_ERROR` (403): the chat cannot be muted (no access, no such chat, or a chat type without muting, which
- * includes every open-line chat).
+ * `ACCESS_ERROR` (403) of `im.chat.mute`: the chat cannot be muted (no access, no such chat, or a chat type without
+ * muting, which includes every open-line chat). `imopenlines.dialog.get` uses the same code with status 400 for
+ * another meaning ({@link DialogAccessError}); the two are told apart by the status, or by the text when there is no
+ * status (a `batch` sub-call).
  *
  * @since 0.1.0
  * @category method errors
@@ -235,7 +241,251 @@ export class AccessError extends declare<AccessError>()("AccessError", {
   status: 403,
   description: "This chat cannot be muted",
   kind: "method",
-  source: "seeds/003; wire sheet §6.14"
+  source: "seeds/003; wire sheet §6.14",
+  matches: (wire) => isMuteDenial(wire)
+}) {}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Method-level codes of the other open-lines session and operator methods (wire sheet §6.3-§6.13)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * `ACCESS_ERROR` (400) of `imopenlines.dialog.get`: no identifier was given, it names no chat, or the caller has no
+ * access to the dialog. Shares its code with the mute denial {@link AccessError} (403), told apart by status or text
+ * (wire sheet §6.12).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class DialogAccessError extends declare<DialogAccessError>()("DialogAccessError", {
+  code: "ACCESS_ERROR",
+  status: 400,
+  description: "You do not have access to the specified dialog",
+  kind: "method",
+  source: "wire sheet §6.12 (new page)",
+  matches: (wire) => !isMuteDenial(wire)
+}) {}
+
+/**
+ * `IM_NOT_INSTALLED` (400): the messenger module is not installed on the portal (`imopenlines.dialog.get`).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class ImNotInstalled extends declare<ImNotInstalled>()("ImNotInstalled", {
+  code: "IM_NOT_INSTALLED",
+  status: 400,
+  description: "Messenger is not installed.",
+  kind: "method",
+  source: "wire sheet §6.12 (new page)"
+}) {}
+
+/**
+ * `OPERATOR_WRONG` (400): the dialog cannot be taken over (`imopenlines.session.intercept`) or redirected
+ * (`imopenlines.operator.transfer`). The portal answers it for every failure after the first parameter checks,
+ * including missing rights and a transfer to oneself (wire sheet §6.7, §6.13).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class OperatorWrong extends declare<OperatorWrong>()("OperatorWrong", {
+  code: "OPERATOR_WRONG",
+  status: 400,
+  description: "You can not redirect to this operator",
+  kind: "method",
+  source: "wire sheet §6.7, §6.13 (new pages)"
+}) {}
+
+/**
+ * `MISSING_REQUIRED_PARAM` (400): `imopenlines.session.history.get` got neither `SESSION_ID` nor `CHAT_ID`.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class MissingRequiredParam extends declare<MissingRequiredParam>()("MissingRequiredParam", {
+  code: "MISSING_REQUIRED_PARAM",
+  status: 400,
+  description: "Session ID or Chat ID must be provided",
+  kind: "method",
+  source: "wire sheet §6.8 (new page)"
+}) {}
+
+/**
+ * `INVALID_SESSION_ID` (400): `imopenlines.session.history.get` could not find a session from the given
+ * `SESSION_ID` or `CHAT_ID` (a chat without sessions, a non-numeric ID).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class InvalidSessionId extends declare<InvalidSessionId>()("InvalidSessionId", {
+  code: "INVALID_SESSION_ID",
+  status: 400,
+  description: "Unable to determine session ID from provided parameters",
+  kind: "method",
+  source: "wire sheet §6.8 (new page)"
+}) {}
+
+/**
+ * `EMPTY_SESSION_ID` (400): `imopenlines.session.head.vote` without a `SESSION_ID`.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class EmptySessionId extends declare<EmptySessionId>()("EmptySessionId", {
+  code: "EMPTY_SESSION_ID",
+  status: 400,
+  description: "Session ID can't be empty",
+  kind: "method",
+  source: "wire sheet §6.9 (new page)"
+}) {}
+
+/**
+ * `EMPTY_VOTE_PARAMS` (400): `imopenlines.session.head.vote` with neither `RATING` nor `COMMENT`.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class EmptyVoteParams extends declare<EmptyVoteParams>()("EmptyVoteParams", {
+  code: "EMPTY_VOTE_PARAMS",
+  status: 400,
+  description: "At least one of the parameters RATING or COMMENT must be specified",
+  kind: "method",
+  source: "wire sheet §6.9 (new page)"
+}) {}
+
+/**
+ * `ACCESS_DENIED_KICK` (400): `imopenlines.operator.skip` could not pass the dialog on, for instance because it is
+ * closed. It reaches the wire through the portal's application-exception override (wire sheet §1.5, §6.13).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class AccessDeniedKick extends declare<AccessDeniedKick>()("AccessDeniedKick", {
+  code: "ACCESS_DENIED_KICK",
+  status: 400,
+  description: "Insufficient permissions to remove participants from the chat",
+  kind: "method",
+  source: "wire sheet §6.13 (new page)"
+}) {}
+
+/**
+ * `USER_ID_EMPTY` (400): `imopenlines.operator.transfer` with a `USER_ID` (or a user `TRANSFER_ID`) that is not a
+ * positive integer.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class UserIdEmpty extends declare<UserIdEmpty>()("UserIdEmpty", {
+  code: "USER_ID_EMPTY",
+  status: 400,
+  description: "User ID can't be empty",
+  kind: "method",
+  source: "wire sheet §6.13 (new page)"
+}) {}
+
+/**
+ * `QUEUE_ID_EMPTY` (400): `imopenlines.operator.transfer` with a `QUEUE_ID` (or a `queue<N>` `TRANSFER_ID`) that is
+ * not a positive integer. The portal's text spells "QUEUE ID" in capitals.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class QueueIdEmpty extends declare<QueueIdEmpty>()("QueueIdEmpty", {
+  code: "QUEUE_ID_EMPTY",
+  status: 400,
+  description: "QUEUE ID can't be empty",
+  kind: "method",
+  source: "wire sheet §6.13 (new page)"
+}) {}
+
+/**
+ * `TRANSFER_ID_EMPTY` (400): `imopenlines.operator.transfer` with none of `TRANSFER_ID`, `USER_ID`, `QUEUE_ID`.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class TransferIdEmpty extends declare<TransferIdEmpty>()("TransferIdEmpty", {
+  code: "TRANSFER_ID_EMPTY",
+  status: 400,
+  description: "Queue ID or User ID can't be empty",
+  kind: "method",
+  source: "wire sheet §6.13 (new page)"
+}) {}
+
+/**
+ * `IMOL_CHAT_ERROR_NOT_LOAD_CRM` (400): `imopenlines.crm.lead.create` could not load the CRM (module missing or
+ * unavailable).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class ImolChatErrorNotLoadCrm extends declare<ImolChatErrorNotLoadCrm>()("ImolChatErrorNotLoadCrm", {
+  code: "IMOL_CHAT_ERROR_NOT_LOAD_CRM",
+  status: 400,
+  description: "Failed to load CRM",
+  kind: "method",
+  source: "wire sheet §6.11 (new page and server source)"
+}) {}
+
+/**
+ * `IMOL_CHAT_ERROR_NOT_LOAD_DATA` (400): the session found for the chat belongs to another chat (the server's
+ * consistency check in `crm.lead.create`, `operator.finish`, `operator.another.finish`). Text from the portal's
+ * English language file.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class ImolChatErrorNotLoadData extends declare<ImolChatErrorNotLoadData>()("ImolChatErrorNotLoadData", {
+  code: "IMOL_CHAT_ERROR_NOT_LOAD_DATA",
+  status: 400,
+  description: "Unable to load chat data",
+  kind: "method",
+  source: "wire sheet §6.11, §6.13; text: SRC-old lang/en/lib/chat.php"
+}) {}
+
+/**
+ * `IMOL_CHAT_ERROR_ANSWER_NOT_LOAD_SESSION` (400): `imopenlines.crm.lead.create` found no session for the chat.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class ImolChatErrorAnswerNotLoadSession
+  extends declare<ImolChatErrorAnswerNotLoadSession>()("ImolChatErrorAnswerNotLoadSession", {
+    code: "IMOL_CHAT_ERROR_ANSWER_NOT_LOAD_SESSION",
+    status: 400,
+    description: "Cannot load session",
+    kind: "method",
+    source: "wire sheet §6.11"
+  })
+{}
+
+/**
+ * `IMOL_CHAT_ERROR_NOT_LOAD_CHAT` (400): `imopenlines.crm.lead.create` could not load the chat.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class ImolChatErrorNotLoadChat extends declare<ImolChatErrorNotLoadChat>()("ImolChatErrorNotLoadChat", {
+  code: "IMOL_CHAT_ERROR_NOT_LOAD_CHAT",
+  status: 400,
+  description: "Chat failed to load",
+  kind: "method",
+  source: "wire sheet §6.11"
+}) {}
+
+/**
+ * `NOT_LOAD_SESSION_OR_CHAT` (400): `imopenlines.operator.finish` / `.another.finish` found no running session in
+ * the chat (it is already closed).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class NotLoadSessionOrChat extends declare<NotLoadSessionOrChat>()("NotLoadSessionOrChat", {
+  code: "NOT_LOAD_SESSION_OR_CHAT",
+  status: 400,
+  description: "Session or chat failed to load",
+  kind: "method",
+  source: "wire sheet §6.13"
 }) {}
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -488,14 +738,21 @@ export const systemErrors = [
  */
 export type SystemError = InstanceType<typeof systemErrors[number]>
 
+/** The mute denial of `im.chat.mute` (403, "This chat cannot be muted") as opposed to the dialog denial (400). */
+function isMuteDenial(wire: WireError): boolean {
+  return wire.status === undefined ? /muted/i.test(wire.description) : wire.status === 403
+}
+
 function isPlanDenial(wire: WireError): boolean {
   return /commercial plan|subscription/i.test(wire.description) || wire.status === 403
 }
 
 /**
  * Turns a wire error into the typed error: the method's own classes first, then the system classes, otherwise
- * {@link UnknownPortalError}. Where a class has `matches` (the codes the portal uses twice, `ACCESS_DENIED`), it must
- * also agree: a 400 `ACCESS_DENIED` from a method that does not declare it is not the plan-level error.
+ * {@link UnknownPortalError}. Where a class has `matches` (the codes the portal uses twice: `ACCESS_DENIED` for the
+ * open-lines denial and the plan denial, `ACCESS_ERROR` for the mute denial and the dialog denial), it must also
+ * agree: a 400 `ACCESS_DENIED` from a method that does not declare it is not the plan-level error, and a 400
+ * `ACCESS_ERROR` is never the mute denial.
  * A missing status (batch sub-calls) takes the class's documented status.
  *
  * @since 0.1.0

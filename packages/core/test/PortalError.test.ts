@@ -12,7 +12,7 @@ const wireOf = (Class: PortalError.PortalErrorClass<any>, status: number | undef
   status
 })
 
-/** The error tables of the seed pages and wire sheet §6, as [code, status, description]. */
+/** The error tables of the seed pages and wire sheet §6, as [code, status, description], for every declared method. */
 const documented: Record<string, ReadonlyArray<readonly [string, number, string]>> = {
   // seeds/000, seeds/001 (statuses and the CHAT_ID text from the 2026 page), wire sheet §6.0 texts
   "imopenlines.session.mode.silent": [
@@ -37,6 +37,112 @@ const documented: Record<string, ReadonlyArray<readonly [string, number, string]
     ["ACCESS_DENIED", 400, "You do not have permission to access this chat."],
     ["USER_ID", 400, "User ID is invalid."]
   ],
+  // wire sheet §6.2 (undocumented sibling of pin: the same errors)
+  "imopenlines.session.mode.unpin": [
+    ["CHAT_ID_EMPTY", 400, "Chat ID can't be empty"],
+    ["CHAT_ID", 400, "Chat ID is incorrect"],
+    ["CHAT_TYPE", 400, "This chat is not Open Channel"],
+    ["ACCESS_DENIED", 400, "You do not have permission to access this chat."],
+    ["USER_ID", 400, "User ID is invalid."],
+    ["ERROR_USER_NOT_OPERATOR", 400, "Attempt to pin / unpin a chat by a user who is not an operator"]
+  ],
+  // wire sheet §6.3: no method-level errors
+  "imopenlines.session.mode.pinAll": [],
+  "imopenlines.session.mode.unpinAll": [],
+  // wire sheet §6.5
+  "imopenlines.session.open": [["ACCESS_DENIED", 400, "You do not have permission to access this chat."]],
+  // wire sheet §6.6
+  "imopenlines.session.join": [
+    ["CHAT_ID", 400, "Chat ID is incorrect"],
+    ["CHAT_TYPE", 400, "This chat is not Open Channel"],
+    ["ACCESS_DENIED", 400, "You do not have permission to access this chat."],
+    ["USER_ID", 400, "User ID is invalid."]
+  ],
+  // wire sheet §6.7
+  "imopenlines.session.intercept": [
+    ["CHAT_ID_EMPTY", 400, "Chat ID can't be empty"],
+    ["OPERATOR_WRONG", 400, "You can not redirect to this operator"]
+  ],
+  // wire sheet §6.8
+  "imopenlines.session.history.get": [
+    ["MISSING_REQUIRED_PARAM", 400, "Session ID or Chat ID must be provided"],
+    ["INVALID_SESSION_ID", 400, "Unable to determine session ID from provided parameters"],
+    ["ACCESS_DENIED", 400, "You do not have permission to access this chat."]
+  ],
+  // wire sheet §6.9
+  "imopenlines.session.head.vote": [
+    ["EMPTY_SESSION_ID", 400, "Session ID can't be empty"],
+    ["EMPTY_VOTE_PARAMS", 400, "At least one of the parameters RATING or COMMENT must be specified"],
+    ["ACCESS_DENIED", 400, "You do not have permission to access this chat."]
+  ],
+  // wire sheet §6.10
+  "imopenlines.message.session.start": [
+    ["CHAT_ID", 400, "Chat ID is incorrect"],
+    ["CHAT_TYPE", 400, "This chat is not Open Channel"],
+    ["ACCESS_DENIED", 400, "You do not have permission to access this chat."],
+    ["USER_ID", 400, "User ID is invalid."]
+  ],
+  // wire sheet §6.11 (the new page's five, then the server source's four)
+  "imopenlines.crm.lead.create": [
+    ["CHAT_ID", 400, "Chat ID is incorrect"],
+    ["CHAT_TYPE", 400, "This chat is not Open Channel"],
+    ["ACCESS_DENIED", 400, "You do not have permission to access this chat."],
+    ["USER_ID", 400, "User ID is invalid."],
+    ["ERROR_USER_NOT_OPERATOR", 400, "Attempt to pin / unpin a chat by a user who is not an operator"],
+    ["IMOL_CHAT_ERROR_NOT_LOAD_CRM", 400, "Failed to load CRM"],
+    ["IMOL_CHAT_ERROR_NOT_LOAD_DATA", 400, "Unable to load chat data"],
+    ["IMOL_CHAT_ERROR_ANSWER_NOT_LOAD_SESSION", 400, "Cannot load session"],
+    ["IMOL_CHAT_ERROR_NOT_LOAD_CHAT", 400, "Chat failed to load"]
+  ],
+  // wire sheet §6.12
+  "imopenlines.dialog.get": [
+    ["IM_NOT_INSTALLED", 400, "Messenger is not installed."],
+    ["ACCESS_ERROR", 400, "You do not have access to the specified dialog"]
+  ],
+  // wire sheet §6.13
+  "imopenlines.operator.answer": [
+    ["CHAT_ID", 400, "Chat ID is incorrect"],
+    ["CHAT_TYPE", 400, "This chat is not Open Channel"],
+    ["ACCESS_DENIED", 400, "You do not have permission to access this chat."],
+    ["USER_ID", 400, "User ID is invalid."]
+  ],
+  "imopenlines.operator.skip": [
+    ["CHAT_ID", 400, "Chat ID is incorrect"],
+    ["CHAT_TYPE", 400, "This chat is not Open Channel"],
+    ["ACCESS_DENIED", 400, "You do not have permission to access this chat."],
+    ["USER_ID", 400, "User ID is invalid."],
+    ["ACCESS_DENIED_KICK", 400, "Insufficient permissions to remove participants from the chat"]
+  ],
+  "imopenlines.operator.spam": [
+    ["CHAT_ID", 400, "Chat ID is incorrect"],
+    ["CHAT_TYPE", 400, "This chat is not Open Channel"],
+    ["ACCESS_DENIED", 400, "You do not have permission to access this chat."],
+    ["USER_ID", 400, "User ID is invalid."]
+  ],
+  "imopenlines.operator.finish": [
+    ["CHAT_ID", 400, "Chat ID is incorrect"],
+    ["CHAT_TYPE", 400, "This chat is not Open Channel"],
+    ["ACCESS_DENIED", 400, "You do not have permission to access this chat."],
+    ["USER_ID", 400, "User ID is invalid."],
+    ["ERROR_USER_NOT_OPERATOR", 400, "Attempt to pin / unpin a chat by a user who is not an operator"],
+    ["IMOL_CHAT_ERROR_NOT_LOAD_DATA", 400, "Unable to load chat data"],
+    ["NOT_LOAD_SESSION_OR_CHAT", 400, "Session or chat failed to load"]
+  ],
+  "imopenlines.operator.another.finish": [
+    ["CHAT_ID", 400, "Chat ID is incorrect"],
+    ["CHAT_TYPE", 400, "This chat is not Open Channel"],
+    ["ACCESS_DENIED", 400, "You do not have permission to access this chat."],
+    ["USER_ID", 400, "User ID is invalid."],
+    ["IMOL_CHAT_ERROR_NOT_LOAD_DATA", 400, "Unable to load chat data"],
+    ["NOT_LOAD_SESSION_OR_CHAT", 400, "Session or chat failed to load"]
+  ],
+  "imopenlines.operator.transfer": [
+    ["CHAT_ID_EMPTY", 400, "Chat ID can't be empty"],
+    ["USER_ID_EMPTY", 400, "User ID can't be empty"],
+    ["QUEUE_ID_EMPTY", 400, "QUEUE ID can't be empty"],
+    ["TRANSFER_ID_EMPTY", 400, "Queue ID or User ID can't be empty"],
+    ["OPERATOR_WRONG", 400, "You can not redirect to this operator"]
+  ],
   // seeds/003
   "im.chat.mute": [
     ["CHAT_ID_EMPTY", 400, "Chat ID can't be empty"],
@@ -45,7 +151,7 @@ const documented: Record<string, ReadonlyArray<readonly [string, number, string]
   ]
 }
 
-describe("method-level codes of the four seed pages", () => {
+describe("method-level codes of the declared methods", () => {
   it("each method declares exactly the documented codes, statuses and texts", () => {
     for (const method of Catalog.methods) {
       deepStrictEqual(
@@ -57,7 +163,8 @@ describe("method-level codes of the four seed pages", () => {
     }
   })
 
-  for (const method of Catalog.methods) {
+  // pinAll and unpinAll declare no method-level codes (wire sheet §6.3): nothing to map for them
+  for (const method of Catalog.methods.filter((declared) => declared.errors.length > 0)) {
     describe(method.method, () => {
       for (const Class of method.errors) {
         it(`${Class.spec.code} maps to ${Class.name} with code, description, status and method`, () => {
@@ -195,6 +302,60 @@ describe("ACCESS_DENIED: open-lines method error vs plan denial (wire sheet §5,
     )
     assertInstanceOf(plan, PortalError.AccessDeniedByPlan)
     strictEqual(plan.status, 403)
+  })
+})
+
+describe("ACCESS_ERROR: the mute denial (403) vs the dialog denial (400) (wire sheet §6.12, §6.14)", () => {
+  const mute = { code: "ACCESS_ERROR", description: "This chat cannot be muted", status: 403 }
+  const dialog = { code: "ACCESS_ERROR", description: "You do not have access to the specified dialog", status: 400 }
+
+  it("each method's own declaration classifies its ACCESS_ERROR", () => {
+    const muted = PortalError.fromWire(ImChat.mute.method, mute, ImChat.mute.errors)
+    assertInstanceOf(muted, PortalError.AccessError)
+    deepStrictEqual([muted._tag, muted.code, muted.status], ["AccessError", "ACCESS_ERROR", 403])
+    const denied = PortalError.fromWire(ImOpenLines.dialogGet.method, dialog, ImOpenLines.dialogGet.errors)
+    assertInstanceOf(denied, PortalError.DialogAccessError)
+    deepStrictEqual(
+      [denied._tag, denied.method, denied.code, denied.status],
+      ["DialogAccessError", "imopenlines.dialog.get", "ACCESS_ERROR", 400]
+    )
+  })
+
+  it("with both classes declared, the status decides, whatever the order", () => {
+    for (
+      const declared of [[PortalError.AccessError, PortalError.DialogAccessError], [
+        PortalError.DialogAccessError,
+        PortalError.AccessError
+      ]] as const
+    ) {
+      assertInstanceOf(PortalError.fromWire("x.y", mute, declared), PortalError.AccessError)
+      assertInstanceOf(PortalError.fromWire("x.y", dialog, declared), PortalError.DialogAccessError)
+      assertInstanceOf(
+        PortalError.fromWire("x.y", { ...dialog, description: "This chat cannot be muted" }, declared),
+        PortalError.DialogAccessError
+      )
+    }
+  })
+
+  it("without a status (batch) the text decides, and the class supplies the status", () => {
+    const declared = [PortalError.DialogAccessError, PortalError.AccessError] as const
+    const muted = PortalError.fromWire("x.y", { ...mute, status: undefined }, declared)
+    assertInstanceOf(muted, PortalError.AccessError)
+    strictEqual(muted.status, 403)
+    const denied = PortalError.fromWire("x.y", { ...dialog, status: undefined }, declared)
+    assertInstanceOf(denied, PortalError.DialogAccessError)
+    strictEqual(denied.status, 400)
+  })
+
+  it("a 400 ACCESS_ERROR is never the mute denial: im.chat.mute gets UnknownPortalError for it", () => {
+    assertInstanceOf(
+      PortalError.fromWire(ImChat.mute.method, dialog, ImChat.mute.errors),
+      PortalError.UnknownPortalError
+    )
+    assertInstanceOf(
+      PortalError.fromWire(ImOpenLines.dialogGet.method, mute, ImOpenLines.dialogGet.errors),
+      PortalError.UnknownPortalError
+    )
   })
 })
 

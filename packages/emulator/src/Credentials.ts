@@ -1,11 +1,12 @@
 /**
- * Who may call the emulated portal: inbound webhooks (user, secret code, scopes) and OAuth access tokens (user,
- * scopes, expiry), wire sheet §1.1 and §4.
+ * Who may call the emulated portal: inbound webhooks (user, secret code, scopes), OAuth applications (client ID,
+ * client secret, scopes) and the access and refresh tokens issued to them (wire sheet §1.1 and §4).
  *
  * @since 0.1.0
  */
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import * as Crypto from "node:crypto"
-import type * as Fixture from "./Fixture.js"
 
 /** @since 0.1.0 @category models */
 export interface Webhook {
@@ -15,7 +16,49 @@ export interface Webhook {
 }
 
 /**
- * An OAuth access token the portal accepts, with its expiry in epoch milliseconds.
+ * An OAuth application (a local or Marketplace app) as the fixture declares it: its `client_id`, its
+ * `client_secret` (generated at start when absent), the scopes its tokens carry and its status as `app.info`
+ * reports it (`F` free, `D` demo, `T` trial, `P` paid, `L` local; wire sheet §4).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Application = Schema.Struct({
+  clientId: Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9._-]{1,128}$/)),
+  clientSecret: Schema.optional(Schema.Redacted(Schema.String.pipe(Schema.minLength(8)))),
+  scopes: Schema.optionalWith(Schema.Array(Schema.String), { default: () => ["imopenlines", "im"] }),
+  status: Schema.optionalWith(Schema.Literal("F", "D", "T", "P", "L"), { default: () => "L" as const })
+})
+
+/**
+ * The application every fixture has unless it declares its own: a local app with the open-lines scopes and a
+ * secret generated at start.
+ *
+ * @since 0.1.0
+ * @category fixtures
+ */
+export const defaultApplication: typeof Application.Type = {
+  clientId: "local.b24emulator.000001",
+  scopes: ["imopenlines", "im"],
+  status: "L"
+}
+
+/**
+ * A registered OAuth application, with its secret kept `Redacted`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RegisteredApplication {
+  readonly clientId: string
+  readonly clientSecret: Redacted.Redacted<string>
+  readonly scopes: ReadonlySet<string>
+  readonly status: "F" | "D" | "T" | "P" | "L"
+}
+
+/**
+ * An OAuth access token the portal accepts, with its expiry in epoch milliseconds on the emulator's clock.
+ * `clientId` names the application it was issued to (absent for tokens a test plants by hand).
  *
  * @since 0.1.0
  * @category models
@@ -23,6 +66,21 @@ export interface Webhook {
 export interface AccessToken {
   readonly token: string
   readonly userId: number
+  readonly scopes: ReadonlySet<string>
+  readonly expiresAt: number
+  readonly clientId?: string | undefined
+}
+
+/**
+ * A refresh token: single use (a refresh rotates it, wire sheet §4), valid for 180 days.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RefreshToken {
+  readonly token: string
+  readonly userId: number
+  readonly clientId: string
   readonly scopes: ReadonlySet<string>
   readonly expiresAt: number
 }
@@ -36,6 +94,8 @@ export interface AccessToken {
 export interface Credentials {
   readonly webhooks: Array<Webhook>
   readonly tokens: Map<string, AccessToken>
+  readonly applications: Array<RegisteredApplication>
+  readonly refreshTokens: Map<string, RefreshToken>
 }
 
 /**
@@ -58,6 +118,15 @@ export const randomCode = (length = 16): string => {
 export const accessTokenLifetimeMs = 3600 * 1000
 
 /**
+ * The lifetime of a refresh token: 180 days, in milliseconds, as the current apidocs state. Older training material
+ * says "28 days or until first use" (wire sheet §4, §8.3); rotation makes a used token dead either way.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const refreshTokenLifetimeMs = 180 * 24 * 3600 * 1000
+
+/**
  * Issues an OAuth access token for a user, valid for one hour from `now` (epoch milliseconds).
  *
  * @since 0.1.0
@@ -67,30 +136,140 @@ export const issueToken = (
   credentials: Credentials,
   now: number,
   userId: number,
-  scopes: ReadonlySet<string>
+  scopes: ReadonlySet<string>,
+  clientId?: string
 ): AccessToken => {
-  const token: AccessToken = { token: randomCode(32), userId, scopes, expiresAt: now + accessTokenLifetimeMs }
+  const token: AccessToken = {
+    token: randomCode(32),
+    userId,
+    scopes,
+    expiresAt: now + accessTokenLifetimeMs,
+    clientId
+  }
   credentials.tokens.set(token.token, token)
   return token
 }
 
 /**
- * The credentials of a fixture. Webhooks without a code get a random one; one OAuth access token is issued for the
- * first webhook's user.
+ * An access token and its refresh token, as the OAuth server hands them out.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TokenPair {
+  readonly access: AccessToken
+  readonly refresh: RefreshToken
+}
+
+/**
+ * Issues an access token (one hour) and a refresh token (180 days) for a user of an application, from `now`
+ * (epoch milliseconds). The tokens carry the application's scopes.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (fixture: Fixture.Fixture, now: number): Credentials => {
-  const credentials: Credentials = {
-    webhooks: fixture.webhooks.map((w) => ({
-      userId: w.userId,
-      code: w.code ?? randomCode(),
-      scopes: new Set(w.scopes)
-    })),
-    tokens: new Map()
+export const issuePair = (
+  credentials: Credentials,
+  now: number,
+  application: RegisteredApplication,
+  userId: number
+): TokenPair => {
+  const access = issueToken(credentials, now, userId, application.scopes, application.clientId)
+  const refresh: RefreshToken = {
+    token: randomCode(32),
+    userId,
+    clientId: application.clientId,
+    scopes: application.scopes,
+    expiresAt: now + refreshTokenLifetimeMs
   }
-  const first = credentials.webhooks[0]
-  if (first !== undefined) issueToken(credentials, now, first.userId, first.scopes)
+  credentials.refreshTokens.set(refresh.token, refresh)
+  return { access, refresh }
+}
+
+/**
+ * The part of a decoded fixture the credentials are built from.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Source {
+  readonly webhooks: ReadonlyArray<{
+    readonly userId: number
+    readonly code?: string | undefined
+    readonly scopes: ReadonlyArray<string>
+  }>
+  readonly applications?: ReadonlyArray<typeof Application.Type> | undefined
+}
+
+/**
+ * The credentials of a fixture. Webhooks without a code and applications without a secret get random ones; a
+ * fixture without applications gets {@link defaultApplication}. One OAuth access token (with its refresh token) is
+ * issued through the first application for the first webhook's user.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (fixture: Source, now: number): Credentials => {
+  const credentials: Credentials = {
+    webhooks: [],
+    tokens: new Map(),
+    applications: [],
+    refreshTokens: new Map()
+  }
+  fill(credentials, fixture, now)
   return credentials
+}
+
+/**
+ * Replaces the credential tables in place (so references held elsewhere see the new tables), as {@link make}
+ * builds them.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fill = (credentials: Credentials, fixture: Source, now: number): void => {
+  credentials.webhooks.splice(
+    0,
+    credentials.webhooks.length,
+    ...fixture.webhooks.map((w) => ({ userId: w.userId, code: w.code ?? randomCode(), scopes: new Set(w.scopes) }))
+  )
+  const applications = fixture.applications === undefined || fixture.applications.length === 0
+    ? [defaultApplication]
+    : fixture.applications
+  credentials.applications.splice(
+    0,
+    credentials.applications.length,
+    ...applications.map((a) => ({
+      clientId: a.clientId,
+      clientSecret: a.clientSecret ?? Redacted.make(randomCode(40)),
+      scopes: new Set(a.scopes),
+      status: a.status
+    }))
+  )
+  credentials.tokens.clear()
+  credentials.refreshTokens.clear()
+  const first = credentials.webhooks[0]
+  const app = credentials.applications[0]
+  if (first !== undefined && app !== undefined) issuePair(credentials, now, app, first.userId)
+}
+
+/**
+ * The application with this `client_id`, if registered.
+ *
+ * @since 0.1.0
+ * @category lookups
+ */
+export const application = (credentials: Credentials, clientId: string): RegisteredApplication | undefined =>
+  credentials.applications.find((a) => a.clientId === clientId)
+
+/**
+ * Compares a presented secret with the application's in constant time.
+ *
+ * @since 0.1.0
+ * @category lookups
+ */
+export const secretMatches = (app: RegisteredApplication, presented: string): boolean => {
+  const expected = Buffer.from(Redacted.value(app.clientSecret))
+  const given = Buffer.from(presented)
+  return expected.length === given.length && Crypto.timingSafeEqual(expected, given)
 }

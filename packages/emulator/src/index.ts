@@ -1,12 +1,42 @@
 /**
  * @since 0.1.0
  */
+export * as Batch from "./Batch.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ControlApi from "./ControlApi.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ControlClient from "./ControlClient.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ControlServer from "./ControlServer.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Credentials from "./Credentials.js"
 
 /**
  * @since 0.1.0
  */
 export * as Emulator from "./Emulator.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Envelope from "./Envelope.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Faults from "./Faults.js"
 
 /**
  * @since 0.1.0
@@ -26,9 +56,34 @@ export * as Journal from "./Journal.js"
 /**
  * @since 0.1.0
  */
+export * as Limits from "./Limits.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as OAuthServer from "./OAuthServer.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Portal from "./Portal.js"
 
 /**
  * @since 0.1.0
  */
+export * as PortalClock from "./PortalClock.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Server from "./Server.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as StatusProfile from "./StatusProfile.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Tls from "./Tls.js"

@@ -279,21 +279,30 @@ describe("state effects of imopenlines.session.mode.silent (wire sheet §7.2)", 
     withEmulator((emulator) =>
       Effect.gen(function*() {
         const { portal } = emulator
+        const before = portal.messages.length
         assertSuccess(yield* postJson(`${webhook(emulator)}${silent}`, { CHAT_ID: 2043, ACTIVATE: "Y" }))
         assertSuccess(yield* postJson(`${webhook(emulator)}${silent}`, { CHAT_ID: 2043, ACTIVATE: "Y" }))
         strictEqual(portal.chats.get(2043)!.silent, true)
         assertSuccess(yield* postJson(`${webhook(emulator)}${silent}`, { CHAT_ID: 2043, ACTIVATE: "N" }))
         strictEqual(portal.chats.get(2043)!.silent, false)
         deepStrictEqual(
-          portal.messages.map((message) => [message.chatId, message.authorId, message.system, message.text]),
+          portal.messages.slice(before).map((message) => [
+            message.chatId,
+            message.authorId,
+            message.system,
+            message.sessionId,
+            message.text
+          ]),
           [
             [
               2043,
               1,
               true,
+              321,
               "[b]Whisper mode is on.[/b][br]Your messages will not be visible to your contact."
             ],
-            [2043, 1, true, "[b]Whisper mode is off.[/b][br]Your messages will be visible to your contact."]
+            // IMOL_CHAT_STEALTH_OFF of the portal's English language file (wire sheet §7.2)
+            [2043, 1, true, 321, "[b]Whisper mode is off.[/b][br]Your contact can read your subsequent messages."]
           ]
         )
       })
@@ -314,19 +323,21 @@ describe("state effects of imopenlines.session.mode.pin (wire sheet §7.3)", () 
     withEmulator((emulator) =>
       Effect.gen(function*() {
         const { portal } = emulator
+        const before = portal.messages.length
+        const posted = () => portal.messages.slice(before)
         assertSuccess(yield* postJson(`${webhook(emulator)}${pin}`, { CHAT_ID: 2024 }))
         assertSuccess(yield* postJson(`${webhook(emulator)}${pin}`, { CHAT_ID: 2024, ACTIVATE: "Y" }))
         strictEqual(portal.sessions.get(322)!.pinned, true)
-        strictEqual(portal.messages.length, 1)
-        const until = new Date(portal.messages[0]!.date + 7 * 24 * 3600 * 1000).toISOString().slice(0, 10)
+        strictEqual(posted().length, 1)
+        const until = new Date(posted()[0]!.date + 7 * 24 * 3600 * 1000).toISOString().slice(0, 10)
         strictEqual(
-          portal.messages[0]!.text,
+          posted()[0]!.text,
           `The conversation is assigned to agent, auto close date moved to ${until}`
         )
         assertSuccess(yield* postJson(`${webhook(emulator)}${pin}`, { CHAT_ID: 2024, ACTIVATE: "N" }))
         strictEqual(portal.sessions.get(322)!.pinned, false)
         deepStrictEqual(
-          portal.messages.map((message) => [message.chatId, message.system, message.text]).slice(1),
+          posted().map((message) => [message.chatId, message.system, message.text]).slice(1),
           [[
             2024,
             true,
@@ -342,6 +353,7 @@ describe("state effects of imopenlines.session.start (wire sheet §6.4)", () => 
     withEmulator((emulator) =>
       Effect.gen(function*() {
         const { portal } = emulator
+        const before = portal.messages.length
         strictEqual(Portal.activeSession(portal, 494), undefined)
         assertSuccess(yield* postJson(`${webhook(emulator)}${start}`, { CHAT_ID: 494 }))
         const session = Portal.activeSession(portal, 494)
@@ -351,8 +363,8 @@ describe("state effects of imopenlines.session.start (wire sheet §6.4)", () => 
         strictEqual(session.status, Portal.SessionStatus.OPERATOR)
         strictEqual(portal.sessions.get(323)!.status, Portal.SessionStatus.CLOSE)
         deepStrictEqual(
-          portal.messages.map((message) => [message.chatId, message.text]),
-          [[494, `A new conversation #${session.id} was started by the operator.`]]
+          portal.messages.slice(before).map((message) => [message.chatId, message.sessionId, message.text]),
+          [[494, session.id, `A new conversation #${session.id} was started by the operator.`]]
         )
       })
     ))
@@ -362,10 +374,13 @@ describe("state effects of imopenlines.session.start (wire sheet §6.4)", () => 
       Effect.gen(function*() {
         const { portal } = emulator
         const before = portal.sessions.size
+        const messages = portal.messages.length
         assertSuccess(yield* postJson(`${webhook(emulator)}${start}`, { CHAT_ID: 2050 }))
         strictEqual(portal.sessions.size, before)
         assertTrue(portal.chats.get(2050)!.members.has(1))
-        deepStrictEqual(portal.messages.map((message) => message.text), ["Portal Admin joined the chat."])
+        deepStrictEqual(portal.messages.slice(messages).map((message) => message.text), [
+          "Portal Admin joined the chat."
+        ])
       })
     ))
 })

@@ -1,34 +1,66 @@
 /**
  * The Bitrix24 transport over `@effect/platform` HttpClient: provides the core `Bitrix24Client` for an inbound
- * webhook or an OAuth access token.
+ * webhook, an OAuth access token, or an OAuth application whose tokens refresh themselves.
  *
  * Each call is a JSON `POST` to `{base}/{method}.json` (wire sheet §1.1, §1.2); the body is the wire params, plus
  * `auth` for OAuth. The envelope is decoded into a result or a `WireFailure` carrying code, description and status
  * (§1.4, §1.5). Non-JSON bodies (HTML error pages, truncated JSON) and network failures become `TransportError`.
- * Secrets stay `Redacted` until the request is built: HttpClient's own spans (which carry the full URL) are turned
- * off for portal calls, and no error or log line contains the URL.
+ *
+ * Around every call, so that a user who just composes Effects does not meet them:
+ * - **Limits** (`PortalLimits`, §3): a client-side leaky bucket per portal and an operating-time budget per method;
+ *   requests wait instead of meeting 503 `QUERY_LIMIT_EXCEEDED` or 429 `OPERATION_TIME_LIMIT`.
+ * - **Retries** (`RetryPolicy`): proven refusals always; requests that never left; ambiguous failures only for
+ *   idempotent methods (with `RetryPolicy.layer()`); a non-idempotent call whose outcome is unknown fails with
+ *   `RetryPolicy.OutcomeUnknown` naming the method.
+ * - **OAuth** (`OAuth`, §4): tokens refreshed ahead of expiry and on `expired_token` / `invalid_token` (then the
+ *   request is replayed once), single-flight, persisted in the `TokenStore` first.
+ * - **Automatic batching** (`layerBatching`, §2): concurrent calls coalesced into `batch` requests of up to 50.
+ * - **Portal rename** (§1.1): a 302 to a new address is followed with the same `POST`, the new address is kept for
+ *   later calls, logged (origins only) and published in {@link PortalAddress}.
+ * - **Timeout**: each request within 55 s by default (the cloud cuts requests at 60 s, §3.1).
+ * - **Secrets** stay `Redacted` until the request is built: HttpClient's own spans (which carry the full URL) are off
+ *   for portal and token calls, and no error, log line or span contains the URL, a token or the client secret.
+ * - **Observability**: one span `Bitrix24.http` per call (method, portal and host, batch size, attempts, limiter
+ *   wait, outcome) and the metrics of the `Metrics` module.
  *
  * @since 0.1.0
  */
 import { Bitrix24Client, PortalError, Wire } from "@bitrix24-effect/core"
+import * as DataLoader from "@effect/experimental/RequestResolver"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as Batch from "./Batch.js"
+import * as Metrics from "./Metrics.js"
+import * as OAuth from "./OAuth.js"
+import * as OperatingBudget from "./OperatingBudget.js"
+import * as PortalLimits from "./PortalLimits.js"
 import * as RetryPolicy from "./RetryPolicy.js"
+import type * as TokenStore from "./TokenStore.js"
 
 /**
  * Where calls go and how they authenticate.
  * - `portal`: the portal's origin, safe to log (`https://example.bitrix24.com`).
  * - `base`: the REST base URL ending in `/`; for a webhook it contains the secret code, hence `Redacted`.
- * - `auth`: extra body params per call (`{}` for a webhook, `{ auth: token }` for OAuth), read fresh each attempt.
+ * - `auth`: extra body params per request (`{}` for a webhook, `{ auth: token }` for OAuth), read fresh each time.
+ * - `renew`: for credentials that can be renewed (OAuth): called with the params that were sent when the portal
+ *   answered `expired_token` or `invalid_token`; the request is then sent once more.
+ * - `key`: what identifies the portal for the leaky bucket (default: `portal`).
  *
  * @since 0.1.0
  * @category models
@@ -36,7 +68,9 @@ import * as RetryPolicy from "./RetryPolicy.js"
 export interface Endpoint {
   readonly portal: string
   readonly base: Redacted.Redacted<string>
-  readonly auth: Effect.Effect<Readonly<Record<string, string>>>
+  readonly auth: Effect.Effect<Readonly<Record<string, string>>, OAuth.OAuthError>
+  readonly renew?: ((sent: Readonly<Record<string, string>>) => Effect.Effect<void, OAuth.OAuthError>) | undefined
+  readonly key?: string | undefined
 }
 
 /**
@@ -93,9 +127,11 @@ export const webhookEndpoint = (webhook: WebhookUrl): Endpoint => ({
   auth: Effect.succeed({})
 })
 
+const restBase = (restUrl: string) => restUrl.endsWith("/") ? restUrl : `${restUrl}/`
+
 /**
  * The endpoint of an OAuth application with a fixed access token. `restUrl` is the token response's
- * `client_endpoint` (`https://{portal}/rest/`). Token refresh is a separate layer.
+ * `client_endpoint` (`https://{portal}/rest/`). For tokens that refresh themselves see {@link layerOAuth}.
  *
  * @since 0.1.0
  * @category constructors
@@ -104,7 +140,7 @@ export const oauthTokenEndpoint = (options: {
   readonly restUrl: string
   readonly accessToken: Redacted.Redacted<string>
 }): Endpoint => {
-  const base = options.restUrl.endsWith("/") ? options.restUrl : `${options.restUrl}/`
+  const base = restBase(options.restUrl)
   return {
     portal: new URL(base).origin,
     base: Redacted.make(base),
@@ -113,24 +149,169 @@ export const oauthTokenEndpoint = (options: {
 }
 
 /**
- * Transport settings: the per-call timeout (default 55 s, inside the cloud's 60 s request limit, wire sheet §3.1).
+ * The endpoint of an OAuth session: the access token of the session's current tokens (refreshed ahead of expiry),
+ * renewed when the portal rejects it. `restUrl` is the portal's `client_endpoint`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const oauthSessionEndpoint = (session: OAuth.Session, restUrl: string): Endpoint => {
+  const base = restBase(restUrl)
+  return {
+    portal: new URL(base).origin,
+    base: Redacted.make(base),
+    auth: Effect.map(session.current, (tokens) => ({ auth: Redacted.value(tokens.accessToken) })),
+    renew: (sent) => Effect.asVoid(session.renew(Redacted.make(sent.auth ?? "")))
+  }
+}
+
+/**
+ * Automatic batching settings: calls arriving within `window` (default 10 ms) are coalesced into `batch` requests of
+ * at most `maxBatchSize` commands (default and maximum 50, wire sheet §2).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BatchingOptions {
+  readonly window?: Duration.DurationInput | undefined
+  readonly maxBatchSize?: number | undefined
+}
+
+/**
+ * The automatic batching settings in force.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Batching extends Context.Tag("@bitrix24-effect/http/Batching")<Batching, {
+  readonly window: Duration.Duration
+  readonly maxBatchSize: number
+}>() {}
+
+const batchingSettings = (options: BatchingOptions = {}): Context.Tag.Service<Batching> => ({
+  window: Duration.decode(options.window ?? "10 millis"),
+  maxBatchSize: Math.max(1, Math.min(Batch.maxCommands, Math.floor(options.maxBatchSize ?? Batch.maxCommands)))
+})
+
+/**
+ * Turns automatic batching on for the transport layers it is provided to:
+ * `Bitrix24Http.layerWebhook(url).pipe(Layer.provide(Bitrix24Http.layerBatching()))`. Calls issued concurrently
+ * (`Effect.all` / `Effect.forEach` with `batching: true`, or any fibers within the window) then travel in `batch`
+ * requests; calls whose method may not be batched (`CallRequest.batchable` false, or `batch`, `download`, `upload`)
+ * and calls whose params contain `$result[`-style back-references go alone.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerBatching = (options?: BatchingOptions): Layer.Layer<Batching> =>
+  Layer.succeed(Batching, batchingSettings(options))
+
+/**
+ * The portal's current origin: the configured one, or the new address after the portal answered a 302 to it (a
+ * renamed portal, wire sheet §1.1). Subscribe to `changes` to be told.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class PortalAddress extends Context.Tag("@bitrix24-effect/http/PortalAddress")<
+  PortalAddress,
+  SubscriptionRef.SubscriptionRef<string>
+>() {}
+
+/**
+ * Transport settings: the per-request timeout (default 55 s, inside the cloud's 60 s request limit, wire sheet §3.1)
+ * and automatic batching (`true` or settings; default: the {@link Batching} in context, else off).
  *
  * @since 0.1.0
  * @category models
  */
 export interface Options {
   readonly timeout?: Duration.DurationInput | undefined
+  readonly batching?: boolean | BatchingOptions | undefined
+}
+
+/**
+ * A running transport: the core service plus the portal's current address.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Transport extends Bitrix24Client.Service {
+  readonly portal: SubscriptionRef.SubscriptionRef<string>
 }
 
 const decodeEnvelope = Schema.decodeUnknownEither(Wire.Envelope)
 
-const networkReason = (cause: unknown): string => {
-  const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : undefined
-  return code === undefined ? "the request failed before a response arrived" : `the request failed (${code})`
+/** Connection errors raised before a request is written: nothing reached the portal. */
+const notSentCodes: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT"
+])
+
+const causeCode = (cause: unknown): string | undefined => {
+  if (typeof cause !== "object" || cause === null) return undefined
+  if ("code" in cause && typeof cause.code === "string") return cause.code
+  return "cause" in cause ? causeCode(cause.cause) : undefined
+}
+
+const redirectStatuses: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])
+
+/** How a failure shows in the `outcome` tag of the calls metric. */
+const outcomeTag = (error: RetryPolicy.AttemptError): string =>
+  error._tag === "WireFailure"
+    ? (error.code || "(empty code)")
+    : error instanceof RetryPolicy.OutcomeUnknown
+    ? "outcome_unknown"
+    : `transport_${error.reason}`
+
+const oauthFailure = (method: string) => (error: OAuth.OAuthError): RetryPolicy.AttemptError =>
+  error._tag === "ReauthorizationRequired"
+    ? new Bitrix24Client.WireFailure({
+      code: error.code,
+      description: `${error.description}; the OAuth application must be authorized on the portal again`,
+      status: error.status ?? 401
+    })
+    : new RetryPolicy.NotSent({
+      method,
+      reason: error.reason === "Timeout" ? "Timeout" : error.reason === "InvalidBody" ? "InvalidBody" : "Network",
+      description: error.message
+    })
+
+/**
+ * A non-idempotent call that failed ambiguously becomes {@link RetryPolicy.OutcomeUnknown}; everything else is kept.
+ */
+const settle = (
+  request: Bitrix24Client.CallRequest,
+  error: RetryPolicy.AttemptError,
+  attempts: number
+): RetryPolicy.AttemptError => {
+  if (request.idempotent || RetryPolicy.classify(error) !== "ambiguous") return error
+  if (error._tag === "WireFailure") {
+    return new RetryPolicy.OutcomeUnknown({
+      method: request.method,
+      reason: "InvalidBody",
+      description: `the portal answered ${error.code || "an empty error code"}: ${error.description}`,
+      ...(error.status === undefined ? {} : { status: error.status }),
+      attempts
+    })
+  }
+  return new RetryPolicy.OutcomeUnknown({
+    method: request.method,
+    reason: error.reason,
+    description: error.description,
+    ...(error.status === undefined ? {} : { status: error.status }),
+    attempts
+  })
 }
 
 /**
- * Makes the transport for an endpoint over the HttpClient in context.
+ * Makes the transport for an endpoint over the HttpClient in context, with the `RetryPolicy`, `PortalLimits` and
+ * `Batching` in context (or their defaults: refusals only, the standard bucket with the 480 s operating budget, no
+ * batching). A `RateLimiter.RateLimiter` in context replaces the in-memory bucket store.
  *
  * @since 0.1.0
  * @category constructors
@@ -138,7 +319,7 @@ const networkReason = (cause: unknown): string => {
 export const make = (
   endpoint: Endpoint,
   options: Options = {}
-): Effect.Effect<Bitrix24Client.Service, never, HttpClient.HttpClient> =>
+): Effect.Effect<Transport, never, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
     const client = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
     const timeout = options.timeout ?? "55 seconds"
@@ -146,28 +327,69 @@ export const make = (
       yield* Effect.serviceOption(RetryPolicy.RetryPolicy),
       () => RetryPolicy.defaultPolicy
     )
+    const limits = Option.getOrElse(yield* Effect.serviceOption(PortalLimits.PortalLimits), () => PortalLimits.defaults)
+    const take = yield* PortalLimits.makeBucket(limits.bucket, endpoint.key ?? endpoint.portal, limits.headroom)
+    const budget = OperatingBudget.make(limits.operating)
+    const batching = options.batching === undefined
+      ? Option.getOrUndefined(yield* Effect.serviceOption(Batching))
+      : options.batching === false
+      ? undefined
+      : batchingSettings(options.batching === true ? {} : options.batching)
+    const portal = yield* SubscriptionRef.make(endpoint.portal)
+    // The base URL follows the portal when it moves; the path part (with a webhook's code) stays.
+    let origin = endpoint.portal
+    let host = new URL(origin).host
+    let base = endpoint.base
 
-    const attempt = (request: Bitrix24Client.CallRequest) =>
+    /**
+     * A redirect: to another origin, the portal has moved (wire sheet §1.1); the base follows it, and the move is
+     * logged (origins only) and published. To the same origin, the request is simply sent again.
+     */
+    const follow = (location: string, status: number) =>
       Effect.gen(function*() {
-        const auth = yield* endpoint.auth
-        const httpRequest = HttpClientRequest.post(`${Redacted.value(endpoint.base)}${request.method}.json`).pipe(
+        const target = new URL(location, Redacted.value(base)).origin
+        const current = new URL(origin).origin
+        if (target === current) return
+        const path = Redacted.value(base).slice(current.length)
+        origin = target
+        host = new URL(target).host
+        base = Redacted.make(`${target}${path}`)
+        yield* SubscriptionRef.set(portal, target)
+        yield* Metric.increment(Metrics.portalMoves)
+        yield* Effect.logWarning(
+          `Bitrix24 portal moved: ${current} answered HTTP ${status} with the new address ${target}; ` +
+            `calls now go there (wire sheet §1.1)`
+        )
+      })
+
+    /** One HTTP exchange: the response status, body and redirect target, or a transport failure. */
+    const exchange = (method: string, body: Readonly<Record<string, unknown>>) =>
+      Effect.gen(function*() {
+        const httpRequest = HttpClientRequest.post(`${Redacted.value(base)}${method}.json`).pipe(
           HttpClientRequest.acceptJson,
-          HttpClientRequest.bodyUnsafeJson({ ...request.params, ...auth })
+          HttpClientRequest.bodyUnsafeJson(body)
         )
         const response = yield* client.execute(httpRequest).pipe(
           Effect.catchTags({
-            RequestError: (error) =>
-              Effect.fail(
-                new PortalError.TransportError({
-                  method: request.method,
-                  reason: "Network",
-                  description: networkReason(error.cause)
-                })
-              ),
+            RequestError: (error) => {
+              const code = causeCode(error.cause)
+              const props = {
+                method,
+                reason: "Network" as const,
+                description: code === undefined
+                  ? "the request failed before a response arrived"
+                  : `the request failed (${code})`
+              }
+              return Effect.fail(
+                code !== undefined && notSentCodes.has(code)
+                  ? new RetryPolicy.NotSent(props)
+                  : new PortalError.TransportError(props)
+              )
+            },
             ResponseError: (error) =>
               Effect.fail(
                 new PortalError.TransportError({
-                  method: request.method,
+                  method,
                   reason: "InvalidBody",
                   description: `the response could not be read (${error.reason})`,
                   status: error.response.status
@@ -175,66 +397,215 @@ export const make = (
               )
           })
         )
-        const invalidBody = (description: string) =>
-          new PortalError.TransportError({
-            method: request.method,
-            reason: "InvalidBody",
-            description,
-            status: response.status
-          })
         const text = yield* response.text.pipe(
-          Effect.mapError(() => invalidBody("the response body could not be read"))
-        )
-        let json: unknown
-        try {
-          json = JSON.parse(text)
-        } catch {
-          return yield* Effect.fail(invalidBody(`not a JSON envelope (${text.length} bytes)`))
-        }
-        const envelope = decodeEnvelope(json)
-        if (Either.isLeft(envelope)) return yield* Effect.fail(invalidBody("not a Bitrix24 envelope"))
-        const value = envelope.right
-        if ("error" in value) {
-          return yield* Effect.fail(
-            new Bitrix24Client.WireFailure({
-              code: value.error,
-              description: value.error_description,
+          Effect.mapError(() =>
+            new PortalError.TransportError({
+              method,
+              reason: "InvalidBody",
+              description: "the response body could not be read",
               status: response.status
             })
           )
-        }
-        return {
-          result: value.result,
-          time: Option.fromNullable(value.time),
-          next: Option.fromNullable(value.next),
-          total: Option.fromNullable(value.total)
-        }
+        )
+        return { status: response.status, text, location: response.headers["location"] }
       }).pipe(
-        // The whole attempt, headers and body, must finish in time.
+        // The whole exchange, headers and body, must finish in time.
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () =>
             new PortalError.TransportError({
-              method: request.method,
+              method,
               reason: "Timeout",
               description: `no response within ${Duration.format(Duration.decode(timeout))}`
             })
         })
       )
 
-    return {
-      call: (request) =>
-        policy.apply(request, attempt(request)).pipe(
-          Effect.withSpan("Bitrix24.http", {
-            kind: "client",
-            attributes: { "bitrix24.method": request.method, "bitrix24.portal": endpoint.portal }
-          })
+    const decode = (
+      method: string,
+      status: number,
+      text: string
+    ): Either.Either<Bitrix24Client.CallResponse, RetryPolicy.AttemptError> => {
+      const invalidBody = (description: string) =>
+        new PortalError.TransportError({ method, reason: "InvalidBody", description, status })
+      let json: unknown
+      try {
+        json = JSON.parse(text)
+      } catch {
+        return Either.left(invalidBody(`not a JSON envelope (${text.length} bytes)`))
+      }
+      const envelope = decodeEnvelope(json)
+      if (Either.isLeft(envelope)) return Either.left(invalidBody("not a Bitrix24 envelope"))
+      const value = envelope.right
+      if ("error" in value) {
+        return Either.left(
+          new Bitrix24Client.WireFailure({ code: value.error, description: value.error_description, status })
         )
+      }
+      return Either.right<Bitrix24Client.CallResponse>({
+        result: value.result,
+        time: Option.fromNullable(value.time),
+        next: Option.fromNullable(value.next),
+        total: Option.fromNullable(value.total)
+      })
     }
+
+    /** Charges the operating time an answer reports: each command's own for `batch` (wire sheet §3.2). */
+    const charge = (method: string, params: Wire.Params, response: Bitrix24Client.CallResponse) => {
+      if (method !== "batch") return budget.record(method, Option.getOrUndefined(response.time))
+      const decoded = Batch.decodeResult(response.result)
+      if (Either.isLeft(decoded)) return Effect.void
+      return Effect.forEach(Batch.commandMethods(params), ([key, commandMethod]) => {
+        const outcome = Batch.outcomeOf(decoded.right, key)
+        return outcome._tag === "Result"
+          ? budget.record(commandMethod, Option.getOrUndefined(outcome.response.time))
+          : Effect.void
+      }, { discard: true })
+    }
+
+    /**
+     * One request to the portal: waits for the leaky bucket, adds the credentials, follows a moved portal, renews
+     * rejected OAuth credentials once. Every HTTP request it makes takes a token from the bucket.
+     */
+    const send: Batch.Send = (method, params, carried) =>
+      Effect.gen(function*() {
+        let renewed = false
+        let moves = 0
+        while (true) {
+          const waited = Duration.toMillis(
+            yield* take.pipe(
+              Effect.mapError((error) =>
+                new RetryPolicy.NotSent({
+                  method,
+                  reason: "Network",
+                  description: `the rate limiter store failed: ${error.message}`
+                })
+              )
+            )
+          )
+          for (const stats of carried) {
+            stats.bucketWaitMs += waited
+            stats.batchSize = method === "batch" ? carried.length : 1
+          }
+          if (waited > 0) yield* Metrics.waited("bucket", waited)
+          const auth = yield* Effect.mapError(endpoint.auth, oauthFailure(method))
+          const reply = yield* exchange(method, { ...params, ...auth })
+          yield* Metrics.requested(method === "batch" ? "batch" : "call")
+          if (method === "batch") yield* Metric.update(Metrics.batchSize, carried.length)
+          if (redirectStatuses.has(reply.status) && reply.location !== undefined && moves < 3) {
+            moves++
+            yield* follow(reply.location, reply.status)
+            continue
+          }
+          const outcome = decode(method, reply.status, reply.text)
+          if (Either.isRight(outcome)) {
+            yield* charge(method, params, outcome.right)
+            return outcome.right
+          }
+          const error = outcome.left
+          if (
+            error._tag === "WireFailure" && (error.code === "expired_token" || error.code === "invalid_token") &&
+            endpoint.renew !== undefined && !renewed
+          ) {
+            renewed = true
+            yield* Effect.mapError(endpoint.renew(auth), oauthFailure(method))
+            continue
+          }
+          return yield* Effect.fail(error)
+        }
+      })
+
+    const loader = batching === undefined ? undefined : Batch.makeCoalescing(
+      send,
+      yield* DataLoader.dataLoader(Batch.makeResolver(send, batching.maxBatchSize), {
+        window: batching.window,
+        maxBatchSize: batching.maxBatchSize
+      }),
+      batching.maxBatchSize
+    )
+    let sequence = 0
+
+    const call = (request: Bitrix24Client.CallRequest) => {
+      const coalesce = loader !== undefined && request.batchable &&
+        !Batch.notBatchable.has(request.method.toLowerCase()) && !Batch.hasReferences(request.params)
+      const metrics = Metrics.forMethod(request.method)
+      return Effect.useSpan("Bitrix24.http", {
+        kind: "client",
+        captureStackTrace: false,
+        attributes: {
+          "bitrix24.method": request.method,
+          "bitrix24.portal": endpoint.portal,
+          "bitrix24.idempotent": request.idempotent
+        }
+      }, (span) =>
+        Effect.clockWith((clock) => {
+          const started = clock.unsafeCurrentTimeMillis()
+          const stats = Batch.makeStats()
+          let previous: RetryPolicy.Classification | undefined
+          const carry = loader === undefined || !coalesce
+            ? Effect.suspend(() => send(request.method, request.params, [stats]))
+            : Effect.suspend(() => Effect.request(Batch.Call({ id: ++sequence, call: request, stats }), loader))
+          const attempt = Effect.flatMap(
+            Effect.suspend(() => {
+              stats.attempts++
+              return previous === undefined
+                ? budget.gate(request.method)
+                : Effect.zipRight(Metric.increment(metrics.retries(previous)), budget.gate(request.method))
+            }),
+            (wait) => {
+              if (wait.kind === "none") return carry
+              const waitedMs = Duration.toMillis(wait.delay)
+              stats.operatingWaitMs += waitedMs
+              return Effect.zipRight(Metrics.waited("operating", waitedMs), carry)
+            }
+          ).pipe(
+            Effect.catchAll((error) => {
+              previous = RetryPolicy.classify(error)
+              return error._tag === "WireFailure" && error.code === "OPERATION_TIME_LIMIT"
+                ? Effect.zipRight(budget.blocked(request.method), Effect.fail(error))
+                : Effect.fail(error)
+            })
+          )
+          /** Span attributes and metrics of the settled call, in place, with the fiber's metric labels. */
+          const record = (fiber: Fiber.RuntimeFiber<unknown, unknown>, outcome: string) => {
+            span.attribute("bitrix24.portal", origin)
+            span.attribute("bitrix24.portal.host", host)
+            span.attribute("bitrix24.attempts", stats.attempts)
+            span.attribute("bitrix24.batch_size", stats.batchSize)
+            span.attribute("bitrix24.limiter_wait_ms", stats.bucketWaitMs + stats.operatingWaitMs)
+            span.attribute("bitrix24.bucket_wait_ms", stats.bucketWaitMs)
+            span.attribute("bitrix24.operating_wait_ms", stats.operatingWaitMs)
+            span.attribute("bitrix24.outcome", outcome)
+            const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
+            metrics.calls(outcome).unsafeUpdate(1, labels)
+            metrics.duration.unsafeUpdate(clock.unsafeCurrentTimeMillis() - started, labels)
+          }
+          return Effect.matchCauseEffect(policy.apply(request, attempt), {
+            onSuccess: (response) =>
+              Effect.withFiberRuntime<Bitrix24Client.CallResponse>((fiber) => {
+                record(fiber, "ok")
+                return Effect.succeed(response)
+              }),
+            onFailure: (cause) =>
+              Effect.withFiberRuntime<never, RetryPolicy.AttemptError>((fiber) => {
+                const failure = Cause.failureOption(cause)
+                if (Option.isNone(failure) || Cause.isInterrupted(cause)) {
+                  record(fiber, "interrupted_or_defect")
+                  return Effect.failCause(cause)
+                }
+                const error = settle(request, failure.value, stats.attempts)
+                record(fiber, outcomeTag(error))
+                return Effect.fail(error)
+              })
+          })
+        }))
+    }
+
+    return { call, portal }
   })
 
 /**
- * The transport for an endpoint as a Layer.
+ * The transport for an endpoint as a Layer; it also provides the portal's current address.
  *
  * @since 0.1.0
  * @category layers
@@ -242,8 +613,13 @@ export const make = (
 export const layer = (
   endpoint: Endpoint,
   options?: Options
-): Layer.Layer<Bitrix24Client.Bitrix24Client, never, HttpClient.HttpClient> =>
-  Layer.effect(Bitrix24Client.Bitrix24Client, make(endpoint, options))
+): Layer.Layer<Bitrix24Client.Bitrix24Client | PortalAddress, never, HttpClient.HttpClient> =>
+  Layer.scopedContext(
+    Effect.map(make(endpoint, options), (transport) =>
+      Context.make(Bitrix24Client.Bitrix24Client, { call: transport.call }).pipe(
+        Context.add(PortalAddress, transport.portal)
+      ))
+  )
 
 /**
  * The transport for an inbound webhook URL.
@@ -254,7 +630,7 @@ export const layer = (
 export const layerWebhook = (
   url: Redacted.Redacted<string>,
   options?: Options
-): Layer.Layer<Bitrix24Client.Bitrix24Client, InvalidWebhookUrl, HttpClient.HttpClient> =>
+): Layer.Layer<Bitrix24Client.Bitrix24Client | PortalAddress, InvalidWebhookUrl, HttpClient.HttpClient> =>
   Layer.unwrapEffect(
     Effect.map(parseWebhookUrl(url), (webhook) => layer(webhookEndpoint(webhook), options))
   )
@@ -279,18 +655,62 @@ export const layerWebhookConfig = (
   config: Config.Config<Redacted.Redacted<string>> = Config.redacted("B24_WEBHOOK_URL"),
   options?: Options
 ): Layer.Layer<
-  Bitrix24Client.Bitrix24Client,
+  Bitrix24Client.Bitrix24Client | PortalAddress,
   ConfigError.ConfigError | InvalidWebhookUrl,
   HttpClient.HttpClient
 > => Layer.unwrapEffect(Effect.map(config, (url) => layerWebhook(url, options)))
 
 /**
- * The transport for an OAuth access token at a portal's REST URL (`client_endpoint`).
+ * The transport for a fixed OAuth access token at a portal's REST URL (`client_endpoint`). It is not refreshed; see
+ * {@link layerOAuth}.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerOAuthToken = (
   options: { readonly restUrl: string; readonly accessToken: Redacted.Redacted<string> } & Options
-): Layer.Layer<Bitrix24Client.Bitrix24Client, never, HttpClient.HttpClient> =>
+): Layer.Layer<Bitrix24Client.Bitrix24Client | PortalAddress, never, HttpClient.HttpClient> =>
   layer(oauthTokenEndpoint(options), options)
+
+/**
+ * The transport for an OAuth application (wire sheet §4): the tokens stored under `key` in the `TokenStore`
+ * (default key `"default"`) are refreshed `skew` ahead of expiry (default 60 s) and when the portal answers
+ * `expired_token` / `invalid_token` (the request is then replayed once), single-flight, with the rotated pair persisted
+ * before use. Calls go to the stored tokens' `client_endpoint`. Needs the `OAuth.OAuthApplication` (see
+ * `OAuth.layer` / `OAuth.layerConfig`), a `TokenStore` and an HttpClient. Fails to build with
+ * `OAuth.ReauthorizationRequired` when no tokens are stored (or `TokenRefreshFailed` when the store cannot be read).
+ * A dead refresh token (`invalid_grant`) fails the calls, as a `WireFailure` with that code.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerOAuth = (
+  options: OAuth.SessionOptions & Options = {}
+): Layer.Layer<
+  Bitrix24Client.Bitrix24Client | PortalAddress,
+  OAuth.OAuthError,
+  HttpClient.HttpClient | OAuth.OAuthApplication | TokenStore.TokenStore
+> =>
+  Layer.unwrapScoped(
+    Effect.gen(function*() {
+      const session = yield* OAuth.makeSession(options)
+      // Only the portal's address is needed now; refreshing, when due, happens with the first call.
+      const tokens = yield* session.stored
+      return layer(oauthSessionEndpoint(session, tokens.restUrl), options)
+    })
+  )
+
+/**
+ * {@link layerOAuth} with the application from configuration (`OAuth.layerConfig`: `B24_CLIENT_ID`,
+ * `B24_CLIENT_SECRET`, `B24_OAUTH_URL`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerOAuthConfig = (
+  options: OAuth.SessionOptions & Options = {}
+): Layer.Layer<
+  Bitrix24Client.Bitrix24Client | PortalAddress,
+  OAuth.OAuthError | ConfigError.ConfigError,
+  HttpClient.HttpClient | TokenStore.TokenStore
+> => layerOAuth(options).pipe(Layer.provide(OAuth.layerConfig()))

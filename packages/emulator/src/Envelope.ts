@@ -1,0 +1,202 @@
+/**
+ * How the portal wraps a handler's return on the wire (wire sheet §1.4, §1.5): the success envelope with its `time`
+ * block, `next` and `total` hoisted to the top level for list methods, the error envelope, PHP's array rules for
+ * JSON, and the XML transport.
+ *
+ * Handlers of list-like methods return their page with {@link paged}:
+ *
+ * ```ts
+ * return succeed(Envelope.paged(items, { next: 50, total: 123 }))   // {"result":[...],"next":50,"total":123,"time":{...}}
+ * ```
+ *
+ * A plain object result with its own `next` or `total` key is hoisted the same way, as the portal's
+ * `processResponse` does for any array with those keys.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * A page of a list result with its navigation: `next` (the offset of the next page; leave it out on the last page)
+ * and `total` (the item count), both hoisted to the envelope's top level, or into `result_next` / `result_total`
+ * inside a `batch` (wire sheet §1.4, §2).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Paged {
+  constructor(
+    readonly result: unknown,
+    readonly next: number | undefined,
+    readonly total: number | undefined
+  ) {}
+}
+
+/**
+ * Wraps a list result with its navigation (see {@link Paged}).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const paged = (
+  result: unknown,
+  nav: { readonly next?: number | undefined; readonly total?: number | undefined }
+): Paged => new Paged(result, nav.next, nav.total)
+
+/**
+ * A handler's return split into the envelope's `result`, `next` and `total`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Hoisted {
+  readonly result: unknown
+  readonly next: number | undefined
+  readonly total: number | undefined
+}
+
+const intval = (value: unknown): number => {
+  if (typeof value === "number") return Number.isFinite(value) ? Math.trunc(value) : 0
+  if (typeof value === "boolean") return value ? 1 : 0
+  if (typeof value === "string") {
+    const match = /^\s*[+-]?\d+/.exec(value)
+    return match === null ? 0 : Number.parseInt(match[0], 10)
+  }
+  return 0
+}
+
+/**
+ * Moves `next` and `total` out of a handler's return (wire sheet §1.4, `processResponse`): from a {@link Paged}, or
+ * from a plain object's own keys, cast with `intval`; what remains of such an object follows PHP's array rules.
+ *
+ * @since 0.1.0
+ * @category envelopes
+ */
+export const hoist = (value: unknown): Hoisted => {
+  if (value instanceof Paged) return { result: value.result, next: value.next, total: value.total }
+  if (
+    value !== null && typeof value === "object" && !Array.isArray(value) &&
+    (Object.hasOwn(value, "next") || Object.hasOwn(value, "total"))
+  ) {
+    const { next, total, ...rest } = value as Record<string, unknown>
+    return {
+      result: phpArray(rest),
+      next: Object.hasOwn(value, "next") ? intval(next) : undefined,
+      total: Object.hasOwn(value, "total") ? intval(total) : undefined
+    }
+  }
+  return { result: value, next: undefined, total: undefined }
+}
+
+/**
+ * A PHP associative array as `json_encode` writes it: a list when its keys are exactly `0..n-1` in order, an object
+ * otherwise, and `[]` when empty (wire sheet §1.4).
+ *
+ * @since 0.1.0
+ * @category envelopes
+ */
+export const phpArray = (entries: Readonly<Record<string, unknown>>): unknown => {
+  const keys = Object.keys(entries)
+  if (keys.length === 0) return []
+  for (let i = 0; i < keys.length; i++) if (keys[i] !== String(i)) return entries
+  return keys.map((key) => entries[key])
+}
+
+let cachedSecond = -1
+let cachedIso = ""
+
+/** `date('c')` of a time in ms, with the server's offset (UTC here); cached per second. */
+const isoSeconds = (ms: number): string => {
+  const second = Math.floor(ms / 1000)
+  if (second !== cachedSecond) {
+    cachedSecond = second
+    cachedIso = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, "+00:00")
+  }
+  return cachedIso
+}
+
+/**
+ * The `time` block of a success envelope (wire sheet §1.4): integer `start` and `processing` as rest 25.700+ sends
+ * them, float `finish` and `duration` (seconds), ISO-8601 dates, and, when the operating limiter is active, the
+ * `operating_reset_at` (Unix seconds) and `operating` (float seconds) of §3.2.
+ *
+ * @since 0.1.0
+ * @category envelopes
+ */
+export const timeBlock = (
+  startMs: number,
+  finishMs: number,
+  operating: { readonly operating: number; readonly operating_reset_at: number } | undefined
+): Record<string, number | string> => {
+  const block: Record<string, number | string> = {
+    start: Math.floor(startMs / 1000),
+    finish: finishMs / 1000,
+    duration: (finishMs - startMs) / 1000,
+    processing: Math.floor((finishMs - startMs) / 1000),
+    date_start: isoSeconds(startMs),
+    date_finish: isoSeconds(finishMs)
+  }
+  if (operating !== undefined) {
+    block.operating_reset_at = operating.operating_reset_at
+    block.operating = operating.operating
+  }
+  return block
+}
+
+/**
+ * The transport a call asked for with its `.json` / `.xml` suffix (wire sheet §1.1).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Transport = "json" | "xml"
+
+const xmlEscape = (text: string): string =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === "\"" ? "&quot;" : "&#039;"
+  )
+
+const xmlScalar = (value: unknown): string => {
+  if (value === true) return "1"
+  if (value === false || value === null || value === undefined) return ""
+  return xmlEscape(String(value))
+}
+
+const xmlBody = (value: unknown): string => {
+  if (value === null || typeof value !== "object") return xmlScalar(value)
+  let out = ""
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+    const tag = /^\d+$/.test(key) ? "item" : key
+    out += `<${tag}>${xmlBody(item)}</${tag}>`
+  }
+  return out
+}
+
+/**
+ * The XML transport (wire sheet §1.4): the payload inside `<response>`, integer keys as `<item>`, `true` as `1`,
+ * `false` and `null` empty, text escaped.
+ *
+ * @since 0.1.0
+ * @category envelopes
+ */
+export const encodeXml = (value: unknown): string =>
+  `<?xml version="1.0" encoding="utf-8"?><response>${xmlBody(value)}</response>`
+
+/**
+ * The content type of each transport (wire sheet §1.4).
+ *
+ * @since 0.1.0
+ * @category envelopes
+ */
+export const contentType: Readonly<Record<Transport, string>> = {
+  json: "application/json; charset=utf-8",
+  xml: "text/xml; charset=utf-8"
+}
+
+/**
+ * Formats seconds as the cloud's `X-Bitrix-Rest-*` timing headers print them: 10 decimals.
+ *
+ * @since 0.1.0
+ * @category envelopes
+ */
+export const headerSeconds = (seconds: number): string => seconds.toFixed(10)

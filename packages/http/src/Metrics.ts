@@ -1,0 +1,190 @@
+/**
+ * The transport's metrics (`effect/Metric`), for any Effect metrics exporter (OpenTelemetry, Prometheus). Tags carry
+ * method names, outcomes and portal hosts, never credentials.
+ *
+ * | Metric | Kind | Tags | Unit |
+ * | --- | --- | --- | --- |
+ * | `bitrix24_calls_total` | counter | `method`, `outcome` (`ok`, the error code, or the transport reason) | calls |
+ * | `bitrix24_call_duration_ms` | histogram | `method` | milliseconds, from the call to its answer |
+ * | `bitrix24_http_requests_total` | counter | `kind` (`call`, `batch`) | HTTP requests sent |
+ * | `bitrix24_batch_size` | histogram | | commands per `batch` request |
+ * | `bitrix24_limiter_wait_ms` | histogram | `limit` (`bucket`, `operating`) | milliseconds waited before a request |
+ * | `bitrix24_retries_total` | counter | `method`, `classification` | retries |
+ * | `bitrix24_token_refreshes_total` | counter | `outcome` (`ok`, `failed`, `reauthorize`) | refreshes |
+ * | `bitrix24_portal_moves_total` | counter | | 302 portal address changes followed |
+ *
+ * @since 0.1.0
+ */
+import type * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+
+const millis = MetricBoundaries.exponential({ start: 1, factor: 2, count: 18 })
+
+/**
+ * Calls by method and outcome.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const calls = Metric.counter("bitrix24_calls_total", {
+  description: "Bitrix24 REST calls by method and outcome",
+  incremental: true
+})
+
+/**
+ * Call latency in milliseconds, by method: from the call until its answer, waits and retries included.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const callDuration = Metric.histogram(
+  "bitrix24_call_duration_ms",
+  millis,
+  "Bitrix24 REST call latency in milliseconds"
+)
+
+/**
+ * HTTP requests sent, by kind (`call` or `batch`).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const httpRequests = Metric.counter("bitrix24_http_requests_total", {
+  description: "HTTP requests sent to Bitrix24 portals",
+  incremental: true
+})
+
+/**
+ * Commands per `batch` request.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const batchSize = Metric.histogram(
+  "bitrix24_batch_size",
+  MetricBoundaries.linear({ start: 1, width: 7, count: 8 }),
+  "Commands per Bitrix24 batch request"
+)
+
+/**
+ * Milliseconds waited before a request, by limit (`bucket`: the leaky bucket; `operating`: the operating time).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const limiterWait = Metric.histogram(
+  "bitrix24_limiter_wait_ms",
+  millis,
+  "Milliseconds waited for the Bitrix24 limits before a request"
+)
+
+/**
+ * Retries by method and classification (`refused`, `not-sent`, `ambiguous`).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const retries = Metric.counter("bitrix24_retries_total", {
+  description: "Bitrix24 REST call retries by method and classification",
+  incremental: true
+})
+
+/**
+ * OAuth token refreshes by outcome.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const refreshes = Metric.counter("bitrix24_token_refreshes_total", {
+  description: "Bitrix24 OAuth token refreshes by outcome",
+  incremental: true
+})
+
+/**
+ * Portal address changes (HTTP 302 to a renamed portal) followed.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const portalMoves = Metric.counter("bitrix24_portal_moves_total", {
+  description: "Bitrix24 portal address changes followed",
+  incremental: true
+})
+
+const memo = <A>(make: (key: string) => A) => {
+  const cache = new Map<string, A>()
+  return (key: string): A => {
+    let value = cache.get(key)
+    if (value === undefined) {
+      value = make(key)
+      cache.set(key, value)
+    }
+    return value
+  }
+}
+
+const refreshesBy = memo((outcome) => Metric.tagged(refreshes, "outcome", outcome))
+const waitsBy = memo((limit) => Metric.tagged(limiterWait, "limit", limit))
+const requestsBy = memo((kind) => Metric.tagged(httpRequests, "kind", kind))
+
+/**
+ * Counts one refresh with its outcome.
+ *
+ * @since 0.1.0
+ * @category recording
+ */
+export const refreshed = (outcome: "ok" | "failed" | "reauthorize"): Effect.Effect<void> =>
+  Metric.increment(refreshesBy(outcome))
+
+/**
+ * Records a wait for a limit, in milliseconds.
+ *
+ * @since 0.1.0
+ * @category recording
+ */
+export const waited = (limit: "bucket" | "operating", ms: number): Effect.Effect<void> =>
+  Metric.update(waitsBy(limit), ms)
+
+/**
+ * Counts one HTTP request of a kind (`call` or `batch`).
+ *
+ * @since 0.1.0
+ * @category recording
+ */
+export const requested = (kind: "call" | "batch"): Effect.Effect<void> => Metric.increment(requestsBy(kind))
+
+/**
+ * The metrics of one method, tagged once and kept (tagging builds a new metric key, which is not free on a hot path).
+ *
+ * @since 0.1.0
+ * @category recording
+ */
+export interface MethodMetrics {
+  readonly calls: (outcome: string) => Metric.Metric.Counter<number>
+  readonly duration: Metric.Metric.Histogram<number>
+  readonly retries: (classification: string) => Metric.Metric.Counter<number>
+}
+
+const byMethod = new Map<string, MethodMetrics>()
+
+/**
+ * The tagged metrics of a method.
+ *
+ * @since 0.1.0
+ * @category recording
+ */
+export const forMethod = (method: string): MethodMetrics => {
+  let metrics = byMethod.get(method)
+  if (metrics === undefined) {
+    const callsOf = Metric.tagged(calls, "method", method)
+    const retriesOf = Metric.tagged(retries, "method", method)
+    metrics = {
+      calls: memo((outcome) => Metric.tagged(callsOf, "outcome", outcome)),
+      duration: Metric.tagged(callDuration, "method", method),
+      retries: memo((classification) => Metric.tagged(retriesOf, "classification", classification))
+    }
+    byMethod.set(method, metrics)
+  }
+  return metrics
+}

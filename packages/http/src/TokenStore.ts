@@ -1,0 +1,177 @@
+/**
+ * Where an OAuth application's tokens live between calls and between runs (wire sheet §4). A refresh rotates both
+ * tokens and the used refresh token dies, so the new pair must be persisted before it is used: otherwise a crash
+ * loses the only valid refresh token and the application has to be re-authorized.
+ *
+ * The store is keyed (one entry per portal, or per portal and user), so one application can serve many portals, and
+ * it is a Tag with plain `get`/`set`, so a shared store (Redis, a database) can replace the in-memory and file-backed
+ * ones with a Layer. Token values stay `Redacted` in memory; the file store writes them in clear text to a file with
+ * mode 0600, atomically (a temporary file in the same directory, then a rename).
+ *
+ * @since 0.1.0
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+
+/**
+ * An OAuth token pair with what the token endpoint answered about it (wire sheet §4).
+ * - `expiresAt`: when the access token expires, epoch milliseconds on the local clock.
+ * - `restUrl`: the portal's REST base, `client_endpoint` (`https://{portal}/rest/`).
+ * - `memberId`: the portal's stable identifier (`member_id`), when known.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Tokens = Schema.Struct({
+  accessToken: Schema.Redacted(Schema.String),
+  refreshToken: Schema.Redacted(Schema.String),
+  expiresAt: Schema.Number,
+  restUrl: Schema.String,
+  memberId: Schema.optional(Schema.String),
+  userId: Schema.optional(Schema.Number),
+  scope: Schema.optional(Schema.String)
+}).annotations({ identifier: "Tokens" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Tokens = typeof Tokens.Type
+
+/**
+ * The store could not be read or written. The message names the operation and the key, never a token.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@bitrix24-effect/http/TokenStoreError")(
+  "TokenStoreError",
+  { operation: Schema.Literal("get", "set"), key: Schema.String, description: Schema.String }
+) {
+  override get message(): string {
+    return `token store ${this.operation} of "${this.key}" failed: ${this.description}`
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** The tokens stored under `key`, if any. */
+  readonly get: (key: string) => Effect.Effect<Option.Option<Tokens>, TokenStoreError>
+  /** Stores `tokens` under `key`, durably, before answering. */
+  readonly set: (key: string, tokens: Tokens) => Effect.Effect<void, TokenStoreError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class TokenStore extends Context.Tag("@bitrix24-effect/http/TokenStore")<TokenStore, Service>() {}
+
+/**
+ * An in-memory store, optionally seeded. Tokens last as long as the process.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeMemory = (initial: Readonly<Record<string, Tokens>> = {}): Service => {
+  const entries = new Map(Object.entries(initial))
+  return {
+    get: (key) => Effect.sync(() => Option.fromNullable(entries.get(key))),
+    set: (key, tokens) => Effect.sync(() => void entries.set(key, tokens))
+  }
+}
+
+/**
+ * The in-memory store as a Layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory = (initial?: Readonly<Record<string, Tokens>>): Layer.Layer<TokenStore> =>
+  Layer.sync(TokenStore, () => makeMemory(initial))
+
+const FileContents = Schema.parseJson(Schema.Struct({
+  version: Schema.Literal(1),
+  tokens: Schema.Record({ key: Schema.String, value: Tokens })
+}))
+const decodeFile = Schema.decodeUnknown(FileContents)
+const encodeFile = Schema.encode(FileContents)
+
+/**
+ * A store in a JSON file (`{"version":1,"tokens":{key: ...}}`), created on the first `set`. Every `set` writes a
+ * temporary file next to it with mode 0600 and renames it over the file, so a crash leaves either the old or the new
+ * contents, never a torn file. Writes within the process are serialized.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeFile = (path: string): Effect.Effect<Service, never, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const lock = yield* Effect.makeSemaphore(1)
+
+    const readAll = (operation: "get" | "set", key: string) =>
+      Effect.gen(function*() {
+        const exists = yield* fs.exists(path)
+        if (!exists) return {} as Record<string, Tokens>
+        const text = yield* fs.readFileString(path)
+        return (yield* decodeFile(text)).tokens
+      }).pipe(
+        Effect.mapError((error) =>
+          new TokenStoreError({
+            operation,
+            key,
+            description: error._tag === "ParseError" ? "the file is not a token store" : error.message
+          })
+        )
+      )
+
+    return {
+      get: (key) => Effect.map(readAll("get", key), (tokens) => Option.fromNullable(tokens[key])),
+      set: (key, tokens) =>
+        lock.withPermits(1)(
+          Effect.gen(function*() {
+            const all = { ...(yield* readAll("set", key)), [key]: tokens }
+            const text = yield* encodeFile({ version: 1, tokens: all }).pipe(
+              Effect.mapError(() => new TokenStoreError({ operation: "set", key, description: "could not encode" }))
+            )
+            const temporary = `${path}.${Math.random().toString(36).slice(2)}.tmp`
+            yield* fs.writeFileString(temporary, text, { mode: 0o600 }).pipe(
+              Effect.zipRight(fs.chmod(temporary, 0o600)),
+              Effect.zipRight(fs.rename(temporary, path)),
+              Effect.tapError(() => Effect.ignore(fs.remove(temporary))),
+              Effect.mapError((error) => new TokenStoreError({ operation: "set", key, description: error.message }))
+            )
+          })
+        )
+    }
+  })
+
+/**
+ * The file store as a Layer (needs a `FileSystem`, e.g. `NodeFileSystem.layer`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFile = (path: string): Layer.Layer<TokenStore, never, FileSystem.FileSystem> =>
+  Layer.effect(TokenStore, makeFile(path))
+
+/**
+ * The file store at the path in `B24_TOKEN_FILE` (or another config).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFileConfig = (
+  path: Config.Config<string> = Config.string("B24_TOKEN_FILE")
+): Layer.Layer<TokenStore, ConfigError.ConfigError, FileSystem.FileSystem> =>
+  Layer.unwrapEffect(Effect.map(path, layerFile))
