@@ -12,7 +12,7 @@
  */
 import { Bitrix24Client, Catalog, Method, PortalError, Wire } from "@bitrix24-effect/core"
 import { Emulator } from "@bitrix24-effect/emulator"
-import { Bitrix24Http } from "@bitrix24-effect/http"
+import { Bitrix24Http, PortalLimits, RetryPolicy } from "@bitrix24-effect/http"
 import * as Args from "@effect/cli/Args"
 import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
@@ -53,6 +53,16 @@ interface Globals {
 }
 
 /**
+ * Retries (proven refusals; idempotent methods also after ambiguous failures) and the portal's limits, from the
+ * environment (`B24_RETRY_*`, `B24_BUCKET`, `B24_OPERATING_LIMIT`). A person is waiting: by default at most 2 retries,
+ * none starting after 10 seconds.
+ */
+const TransportPolicies = Layer.merge(
+  RetryPolicy.layerConfig({ base: "250 millis", cap: "2 seconds", retries: 2, deadline: "10 seconds" }),
+  PortalLimits.layerConfig()
+)
+
+/**
  * The portal the command talks to: `--emulator`, else `--webhook`, else `B24_WEBHOOK_URL`, else the embedded
  * emulator (said on stderr). This is the CLI's one place where layers are chosen.
  */
@@ -60,13 +70,15 @@ const portalLayer = (globals: Globals) =>
   Effect.gen(function*() {
     const fromEnv = yield* Effect.orElseSucceed(Bitrix24Http.webhookUrlConfig, () => Option.none())
     const configured = Option.orElse(globals.webhook, () => fromEnv)
-    if (!globals.emulator && Option.isSome(configured)) return Bitrix24Http.layerWebhook(configured.value)
+    if (!globals.emulator && Option.isSome(configured)) {
+      return Bitrix24Http.layerWebhook(configured.value).pipe(Layer.provide(TransportPolicies))
+    }
     if (!globals.emulator) {
       yield* Console.error("b24: no portal configured (--webhook or B24_WEBHOOK_URL): using the embedded emulator")
     }
     return Layer.unwrapScoped(
       Effect.map(Emulator.make(), (running) => Bitrix24Http.layerWebhook(running.webhookUrl))
-    )
+    ).pipe(Layer.provide(TransportPolicies))
   })
 
 const print = (globals: Globals, response: Bitrix24Client.CallResponse<unknown>) =>

@@ -96,7 +96,8 @@ describe("b24: typed subcommands derived from the declarations", () => {
       expect((yield* withWebhook("imopenlines", "session", "start", "--chat-id", "abc")).code).toBe(Cli.ExitCode.usage)
     }).pipe(Effect.provide(TestLive)))
 
-  it.scoped("an unreachable portal is a transport error (exit 4) that never prints the webhook code", () =>
+  // Live time: the refused connection is retried (it never reached the portal) with a real, short backoff.
+  it.scopedLive("an unreachable portal is a transport error (exit 4) that never prints the webhook code", () =>
     Effect.gen(function*() {
       const run = yield* b24(
         "--webhook",

@@ -45,7 +45,9 @@ const errorResponse = (method: Method.Any, error: unknown) => {
     })
   }
   if (error instanceof Bitrix24Client.WireFailure) {
-    return respond(error.status ?? 400, { error: error.code, error_description: error.description })
+    // Inside a `batch` the portal does not say a command's status: the documented one of its code stands in.
+    const status = error.status ?? PortalError.fromWire(method.method, error, method.errors).status
+    return respond(status, { error: error.code, error_description: error.description })
   }
   return respond(500, { error: "INTERNAL_SERVER_ERROR", error_description: "Internal server error" })
 }

@@ -91,5 +91,9 @@ export const callRaw = (
     (client) => client.call({ method, params, idempotent: options?.idempotent ?? false, batchable: false })
   ).pipe(
     Effect.catchTag("WireFailure", (failure) => Effect.fail(PortalError.fromWire(method, failure, []))),
-    Effect.withSpan(`Bitrix24.${method}`, { kind: "client", attributes: { "bitrix24.method": method } })
+    Effect.withSpan(`Bitrix24.${method}`, {
+      kind: "client",
+      captureStackTrace: false,
+      attributes: { "bitrix24.method": method }
+    })
   )

@@ -684,6 +684,36 @@ export class MethodNotFound extends declare<MethodNotFound>()("MethodNotFound", 
 }) {}
 
 /**
+ * `invalid_grant` (400) from the OAuth server: the refresh token is dead (already used, expired or unknown). Terminal:
+ * the application must be authorized on the portal again (wire sheet §4).
+ *
+ * @since 0.1.0
+ * @category system errors
+ */
+export class InvalidGrant extends declare<InvalidGrant>()("InvalidGrant", {
+  code: "invalid_grant",
+  status: 400,
+  description: "The refresh token is invalid or expired: authorize the application on the portal again",
+  kind: "system",
+  source: "wire sheet §4 (auth-server errors)"
+}) {}
+
+/**
+ * `invalid_client` (401) from the OAuth server: wrong client id or secret, or the application is not installed.
+ * Terminal (wire sheet §4).
+ *
+ * @since 0.1.0
+ * @category system errors
+ */
+export class InvalidClient extends declare<InvalidClient>()("InvalidClient", {
+  code: "invalid_client",
+  status: 401,
+  description: "Invalid client: wrong client id or secret, or the application is not installed",
+  kind: "system",
+  source: "wire sheet §4 (auth-server errors)"
+}) {}
+
+/**
  * The fallback for a code no class declares, including the empty code `""` some open-lines handlers send
  * (wire sheet §1.5, "Empty-code quirk"). Keeps the code, the description and the status as received.
  *
@@ -727,7 +757,9 @@ export const systemErrors = [
   PortalDeleted,
   OperationTimeLimit,
   MethodNotFound,
-  InvalidToken
+  InvalidToken,
+  InvalidGrant,
+  InvalidClient
 ] as const
 
 /**

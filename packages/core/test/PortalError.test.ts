@@ -194,7 +194,7 @@ describe("method-level codes of the declared methods", () => {
   })
 })
 
-/** The system-error table of seeds/003, plus the codes wire sheet §5 adds. */
+/** The system-error table of seeds/003, plus the codes wire sheet §5 adds and the OAuth server's (§4). */
 const systemTable: ReadonlyArray<readonly [string, number, string]> = [
   ["INTERNAL_SERVER_ERROR", 500, "Internal server error"],
   ["ERROR_UNEXPECTED_ANSWER", 500, "Server returned an unexpected response"],
@@ -213,7 +213,9 @@ const systemTable: ReadonlyArray<readonly [string, number, string]> = [
   ["PORTAL_DELETED", 500, "Portal was deleted"],
   ["OPERATION_TIME_LIMIT", 429, "Method is blocked due to operation time limit."],
   ["ERROR_METHOD_NOT_FOUND", 404, "Method not found!"],
-  ["invalid_token", 401, "The access token provided is invalid"]
+  ["invalid_token", 401, "The access token provided is invalid"],
+  ["invalid_grant", 400, "The refresh token is invalid or expired: authorize the application on the portal again"],
+  ["invalid_client", 401, "Invalid client: wrong client id or secret, or the application is not installed"]
 ]
 
 describe("system codes (seeds/003 system-error table, wire sheet §5)", () => {

@@ -248,22 +248,35 @@ export const defaultPolicy: Service = make({ replay: "refusals" })
 export const layer = (options: Options = {}): Layer.Layer<RetryPolicy> => Layer.succeed(RetryPolicy, make(options))
 
 /**
- * The policy from configuration: `B24_RETRY_BASE` (default 500 millis), `B24_RETRY_CAP` (10 seconds),
- * `B24_RETRY_RETRIES` (5), `B24_RETRY_DEADLINE` (2 minutes), `B24_RETRY_REPLAY` (`safe` or `refusals`, default safe).
- * Durations use Effect's duration syntax (`"750 millis"`).
+ * The policy from configuration: `B24_RETRY_BASE` (first delay), `B24_RETRY_CAP` (longest delay),
+ * `B24_RETRY_RETRIES`, `B24_RETRY_DEADLINE` (no retry starts after it), `B24_RETRY_REPLAY` (`safe` or `refusals`).
+ * Durations use Effect's duration syntax (`"750 millis"`). Unset variables take `defaults`, and then the policy's own
+ * defaults (500 millis, 10 seconds, 5, 2 minutes, safe): a long-running proxy and an interactive CLI want different
+ * patience.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  config: Config.Config<Options> = Config.all({
-    base: Config.duration("B24_RETRY_BASE").pipe(Config.withDefault(Duration.millis(500))),
-    cap: Config.duration("B24_RETRY_CAP").pipe(Config.withDefault(Duration.seconds(10))),
-    retries: Config.integer("B24_RETRY_RETRIES").pipe(Config.withDefault(5)),
-    deadline: Config.duration("B24_RETRY_DEADLINE").pipe(Config.withDefault(Duration.minutes(2))),
-    replay: Config.literal("safe", "refusals")("B24_RETRY_REPLAY").pipe(Config.withDefault("safe" as const))
-  })
-): Layer.Layer<RetryPolicy, ConfigError.ConfigError> => Layer.effect(RetryPolicy, Effect.map(config, make))
+export const layerConfig = (defaults: Options = {}): Layer.Layer<RetryPolicy, ConfigError.ConfigError> =>
+  Layer.effect(
+    RetryPolicy,
+    Effect.map(
+      Config.all({
+        base: Config.duration("B24_RETRY_BASE").pipe(
+          Config.withDefault(Duration.decode(defaults.base ?? "500 millis"))
+        ),
+        cap: Config.duration("B24_RETRY_CAP").pipe(Config.withDefault(Duration.decode(defaults.cap ?? "10 seconds"))),
+        retries: Config.integer("B24_RETRY_RETRIES").pipe(Config.withDefault(defaults.retries ?? 5)),
+        deadline: Config.duration("B24_RETRY_DEADLINE").pipe(
+          Config.withDefault(Duration.decode(defaults.deadline ?? "2 minutes"))
+        ),
+        replay: Config.literal("safe", "refusals")("B24_RETRY_REPLAY").pipe(
+          Config.withDefault(defaults.replay ?? "safe")
+        )
+      }),
+      make
+    )
+  )
 
 /**
  * A policy that never retries.

@@ -178,7 +178,7 @@ describe("Bitrix24Http.layerOAuth: tokens that refresh themselves (wire sheet §
       oauthPortal
     ))
 
-  it.effect("invalid_grant is terminal: the call fails, typed, saying re-authorization is needed, and is not retried", () =>
+  it.effect("invalid_grant is terminal: the call fails as InvalidGrant, saying re-authorization is needed, and is not retried", () =>
     withEmulator(
       (emulator) =>
         Effect.gen(function*() {
@@ -193,7 +193,7 @@ describe("Bitrix24Http.layerOAuth: tokens that refresh themselves (wire sheet §
             Effect.fork
           )
           const error = yield* drive(fiber, { emulator })
-          assertInstanceOf(error, PortalError.UnknownPortalError)
+          assertInstanceOf(error, PortalError.InvalidGrant)
           strictEqual(error.code, "invalid_grant")
           strictEqual(error.method, "im.chat.mute")
           assertTrue(error.message.includes("authorized on the portal again"))
