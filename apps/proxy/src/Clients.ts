@@ -20,6 +20,7 @@ export interface Client {
   readonly secret: Redacted.Redacted<string>
 }
 
+/** The client table of the proxy. */
 export interface Service {
   /** Does this ID and secret belong to a client? Constant time in the secret. */
   readonly verify: (id: string, secret: string) => boolean
@@ -27,6 +28,7 @@ export interface Service {
   readonly generated: Option.Option<Client>
 }
 
+/** The proxy's clients (`B24_PROXY_CLIENTS`, or one generated at start). */
 export class Clients extends Context.Tag("@bitrix24-effect/proxy/Clients")<Clients, Service>() {}
 
 const digest = (value: string) => Crypto.createHash("sha256").update(value).digest()

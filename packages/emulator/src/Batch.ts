@@ -7,6 +7,7 @@
  */
 import { Wire } from "@bitrix24-effect/core"
 import * as Envelope from "./Envelope.js"
+import { phpTruthy } from "./handlers/Common.js"
 
 /**
  * The most commands one `batch` runs (`CRestUtil::BATCH_MAX_LENGTH`, wire sheet §2).
@@ -48,21 +49,6 @@ export type CommandResult =
  * @category models
  */
 export type RunCommand = (method: string, params: Record<string, unknown>, key: string) => CommandResult
-
-/**
- * PHP truthiness, as `halt` is read: `"0"`, `0`, `""`, `false`, `null` and empty arrays are false; the string
- * `"false"` is true (wire sheet §1.3).
- *
- * @since 0.1.0
- * @category params
- */
-export const phpTruthy = (value: unknown): boolean => {
-  if (value === undefined || value === null || value === false) return false
-  if (value === 0 || value === "" || value === "0") return false
-  if (Array.isArray(value)) return value.length > 0
-  if (typeof value === "object") return Object.keys(value).length > 0
-  return true
-}
 
 /**
  * A top-level param read case-insensitively (`cmd`/`CMD`, `halt`/`HALT`: the source uppercases the keys, so the
