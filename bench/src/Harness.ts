@@ -2,7 +2,7 @@
  * The child-process side of a benchmark run: reads the scenario from argv, warms the client up (not measured; the
  * orchestrator then resets the emulator's counters and bucket), waits for "go" on stdin, runs the measured workload
  * with a fresh client, and prints one JSON line with the outcome, the seconds of the workload alone and the process's
- * peak resident memory in MB.
+ * peak resident memory in MB (at the end, and when the warm-up had finished).
  */
 import { performance } from "node:perf_hooks"
 import * as Readline from "node:readline"
@@ -24,6 +24,7 @@ export const warmupCalls = (scenario: Scenario): number => Math.min(scenario.cal
 export const main = async (client: Client): Promise<void> => {
   const scenario = JSON.parse(process.argv[2]!) as Scenario
   await client(scenario, warmupCalls(scenario))
+  const warmRssMb = process.resourceUsage().maxRSS / 1024
   process.stdout.write("ready\n")
   const input = Readline.createInterface({ input: process.stdin })
   await new Promise<void>((resolve) => input.once("line", () => resolve()))
@@ -31,7 +32,9 @@ export const main = async (client: Client): Promise<void> => {
   const started = performance.now()
   const outcome = await client(scenario, scenario.calls)
   const seconds = (performance.now() - started) / 1000
-  process.stdout.write(`${JSON.stringify({ ...outcome, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`)
+  process.stdout.write(
+    `${JSON.stringify({ ...outcome, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024, warmRssMb })}\n`
+  )
   process.exit(0)
 }
 

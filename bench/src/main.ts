@@ -15,7 +15,11 @@
  * Each client is bundled with esbuild (as an application ships; no TypeScript loader or source maps at run time) and
  * runs in its own process: it first warms up with up to 500 calls of its scenario against the emulator with the limits
  * off (not measured), then the emulator is reset (journal, counters, bucket) and the scenario's limits set, and the
- * measured run starts with a fresh client instance.
+ * measured run starts with a fresh client instance (both clients keep their process-wide HTTP connection pool: Node's
+ * global agent for the official SDK's axios, undici's global dispatcher for ours).
+ *
+ * Working aids: BENCH_ONLY=<id>,<id> runs only those scenarios (results.json is then not written); BENCH_NODE_ARGS
+ * passes Node flags to the client processes (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { Emulator } from "@bitrix24-effect/emulator"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -212,6 +216,8 @@ interface Row {
   readonly floorSeconds: number
   readonly callsPerSecond: number
   readonly peakRssMb: number
+  /** The client process's peak resident memory when the warm-up had finished, before the measured run (MB). */
+  readonly warmRssMb: number
 }
 
 interface Measured {
@@ -219,7 +225,12 @@ interface Measured {
   readonly failed: number
   readonly seconds: number
   readonly peakRssMb: number
+  /** Peak resident memory after the warm-up, before the measured run. */
+  readonly warmRssMb?: number | undefined
 }
+
+/** BENCH_NODE_ARGS: extra Node flags for the client processes (e.g. `--cpu-prof`), for profiling. */
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg.length > 0)
 
 /**
  * Runs one client in a child process: when it says "ready" (warm-up done), `prepare` resets the emulator, then "go"
@@ -229,7 +240,7 @@ const runClient = (scenario: Scenario, env: Record<string, string>, prepare: () 
   Effect.async<Measured, Error>((resume) => {
     const child = ChildProcess.spawn(
       process.execPath,
-      [Path.join(buildDir, `${entryOf(scenario)}.mjs`), JSON.stringify(scenario)],
+      [...nodeArgs, Path.join(buildDir, `${entryOf(scenario)}.mjs`), JSON.stringify(scenario)],
       { cwd: benchDir, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] }
     )
     let out = ""
@@ -280,8 +291,11 @@ const program = Effect.gen(function*() {
   }
   yield* Console.log(`Bitrix24 bench: emulator at ${emulator.url} (HTTPS), node ${machine.node}, ${machine.nproc} CPUs`)
 
+  // BENCH_ONLY=<id>,<id>: run only these scenarios (a quick look while working; results.json is then not written).
+  const only = (process.env.BENCH_ONLY ?? "").split(",").map((id) => id.trim()).filter((id) => id.length > 0)
+  const selected = only.length === 0 ? scenarios : scenarios.filter((scenario) => only.includes(scenario.id))
   const rows: Array<Row> = []
-  for (const scenario of scenarios) {
+  for (const scenario of selected) {
     // Short runs are repeated and the median run kept, so one hiccup of a shared machine does not decide.
     const repeats = scenario.group === "limits" && floorSeconds(scenario) === 0 ? 3 : 1
     const runs: Array<
@@ -321,15 +335,21 @@ const program = Effect.gen(function*() {
       seconds: round(measured.seconds, 3),
       floorSeconds: round(floorSeconds(scenario), 3),
       callsPerSecond: Math.round(scenario.calls / measured.seconds),
-      peakRssMb: round(measured.peakRssMb, 1)
+      peakRssMb: round(measured.peakRssMb, 1),
+      warmRssMb: round(measured.warmRssMb ?? 0, 1)
     }
     rows.push(row)
     yield* Console.log(
       `  ${row.id}: ${row.seconds} s, ${row.httpRequests} requests, ${row.queryLimitExceeded} QLE, ` +
-        `${row.callsPerSecond} calls/s, ${row.peakRssMb} MB, ${row.ok} ok / ${row.failed} failed`
+        `${row.callsPerSecond} calls/s, ${row.peakRssMb} MB (${row.warmRssMb} MB after warm-up), ` +
+        `${row.ok} ok / ${row.failed} failed`
     )
   }
 
+  if (only.length > 0) {
+    yield* Console.log("BENCH_ONLY set: partial run, bench/results.json not written")
+    return
+  }
   const byId = (id: string) => rows.find((row) => row.id === id)!
   const ours = byId("a-ours-batched")
   const explicit = byId("a-ours-explicit")

@@ -255,11 +255,12 @@ export const command = <
   method: Method.Method<Name, Fields, A, I, Errors>,
   params: Method.Params<Fields>
 ): Command<A, CommandError<Errors>> => {
-  const decode = Schema.decodeUnknownEither(method.result)
+  const decode = resultDecoder(method)
   return {
     method: method.method,
     idempotent: method.idempotent,
-    params: method.encodeParams(params),
+    // An Either is an Effect: `run` reads it without running an effect per command.
+    params: method.encodeParamsEither(params),
     complete: (outcome) => {
       if (outcome._tag === "Error") {
         return Either.left(PortalError.fromWire(method.method, outcome.error, method.errors))
@@ -272,6 +273,18 @@ export const command = <
         }))
     }
   }
+}
+
+const resultDecoders = new WeakMap<object, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>>()
+
+/** The compiled result decoder of a declaration, made once per declaration. */
+const resultDecoder = <A>(method: { readonly result: Schema.Schema<A, any> }) => {
+  let decode = resultDecoders.get(method)
+  if (decode === undefined) {
+    decode = Schema.decodeUnknownEither(method.result)
+    resultDecoders.set(method, decode)
+  }
+  return decode as (u: unknown) => Either.Either<A, ParseResult.ParseError>
 }
 
 /**
@@ -353,7 +366,14 @@ export const run = <const Commands extends Readonly<Record<string, Command<any, 
           })
         )
       }
-      encoded.push([key, command, yield* command.params])
+      const params = command.params
+      if (Either.isEither(params as unknown)) {
+        const either = params as unknown as Either.Either<Wire.Params, PortalError.InvalidParams>
+        if (Either.isLeft(either)) return yield* Effect.fail(either.left)
+        encoded.push([key, command, either.right])
+      } else {
+        encoded.push([key, command, yield* params])
+      }
     }
     const client = yield* Bitrix24Client.Bitrix24Client
     const results: Record<string, Either.Either<unknown, unknown>> = {}

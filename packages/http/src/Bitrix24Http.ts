@@ -455,12 +455,17 @@ export const make = (
       if (method !== "batch") return budget.record(method, Option.getOrUndefined(response.time))
       const decoded = Batch.decodeResult(response.result)
       if (Either.isLeft(decoded)) return Effect.void
-      return Effect.forEach(Batch.commandMethods(params), ([key, commandMethod]) => {
-        const outcome = Batch.outcomeOf(decoded.right, key)
-        return outcome._tag === "Result"
-          ? budget.record(commandMethod, Option.getOrUndefined(outcome.response.time))
-          : Effect.void
-      }, { discard: true })
+      // One pass over the commands, recording synchronously (no effect per command).
+      return Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        for (const [key, commandMethod] of Batch.commandMethods(params)) {
+          const outcome = Batch.outcomeOf(decoded.right, key)
+          if (outcome._tag === "Result") {
+            budget.recordAt(commandMethod, Option.getOrUndefined(outcome.response.time), now)
+          }
+        }
+        return Effect.void
+      })
     }
 
     /**

@@ -50,6 +50,8 @@ export interface OperatingBudget {
   readonly gate: (method: string) => Effect.Effect<Wait>
   /** Records the `time` block of an answer to `method`. */
   readonly record: (method: string, time: Wire.Time | undefined) => Effect.Effect<void>
+  /** {@link record} at a given local time (epoch ms), synchronously: for the many commands of one `batch` answer. */
+  readonly recordAt: (method: string, time: Wire.Time | undefined, now: number) => void
   /** Records a 429 `OPERATION_TIME_LIMIT`: the method is blocked until the known reset, or for `blockedFor`. */
   readonly blocked: (method: string) => Effect.Effect<void>
   /** The recorded state of a method, for observability: seconds used and the reset on the local clock. */
@@ -88,6 +90,21 @@ export const make = (settings: PortalLimits.Operating | "off"): OperatingBudget 
     return none
   }
 
+  const recordAt = (method: string, time: Wire.Time | undefined, now: number): void => {
+    if (settings === "off" || time === undefined || time.operating === undefined) return
+    // Without a reported reset, the record lapses after `blockedFor` (one bucket of the window).
+    const resetAt = time.operating_reset_at === undefined
+      ? now + Duration.toMillis(settings.blockedFor)
+      : now + Math.max(0, time.operating_reset_at - time.start) * 1000
+    const previous = entries.get(key(method))
+    // Answers can arrive out of order: within one window keep the largest sum reported.
+    const sameWindow = previous !== undefined && Math.abs(previous.resetAt - resetAt) < 2000
+    entries.set(key(method), {
+      used: sameWindow ? Math.max(previous.used, time.operating) : time.operating,
+      resetAt
+    })
+  }
+
   const check = (method: string): Effect.Effect<Wait> =>
     Effect.clockWith((clock) => Effect.succeed(decide(method, clock.unsafeCurrentTimeMillis())))
 
@@ -105,25 +122,14 @@ export const make = (settings: PortalLimits.Operating | "off"): OperatingBudget 
           : Effect.void
         return Effect.as(Effect.zipRight(log, Effect.sleep(wait.delay)), wait)
       }),
-    record: (method, time) => {
-      if (settings === "off" || time === undefined || time.operating === undefined) return Effect.void
-      const operating = time.operating
-      return Effect.clockWith((clock) => {
-        const now = clock.unsafeCurrentTimeMillis()
-        // Without a reported reset, the record lapses after `blockedFor` (one bucket of the window).
-        const resetAt = time.operating_reset_at === undefined
-          ? now + Duration.toMillis(settings.blockedFor)
-          : now + Math.max(0, time.operating_reset_at - time.start) * 1000
-        const previous = entries.get(key(method))
-        // Answers can arrive out of order: within one window keep the largest sum reported.
-        const sameWindow = previous !== undefined && Math.abs(previous.resetAt - resetAt) < 2000
-        entries.set(key(method), {
-          used: sameWindow ? Math.max(previous.used, operating) : operating,
-          resetAt
-        })
-        return Effect.void
-      })
-    },
+    record: (method, time) =>
+      settings === "off" || time === undefined || time.operating === undefined
+        ? Effect.void
+        : Effect.clockWith((clock) => {
+          recordAt(method, time, clock.unsafeCurrentTimeMillis())
+          return Effect.void
+        }),
+    recordAt,
     blocked: (method) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
         if (settings === "off") return
