@@ -1,16 +1,21 @@
 /**
  * Generates packages/core/REFERENCE.md from the declarations in the catalog: params with types and defaults,
  * result, errors with statuses, idempotency, and a library, CLI and curl example per method.
- * `pnpm docs` writes it; `pnpm docs --check` fails when the committed file is out of date (CI runs that).
+ * `pnpm run reference` writes it; `pnpm run reference --check` fails when the committed file is out of date (CI runs
+ * that). `--file PATH` checks or writes another file (the gate's own test points it at a stale copy).
  */
 import * as Schema from "effect/Schema"
 import * as AST from "effect/SchemaAST"
 import * as Fs from "node:fs"
+import * as Url from "node:url"
 import * as Catalog from "../src/Catalog.js"
 import * as Method from "../src/Method.js"
 import * as PortalError from "../src/PortalError.js"
 
-const target = new URL("../REFERENCE.md", import.meta.url)
+const fileFlag = process.argv.indexOf("--file")
+const target = fileFlag === -1
+  ? Url.fileURLToPath(new URL("../REFERENCE.md", import.meta.url))
+  : process.argv[fileFlag + 1]!
 
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ")
 
@@ -112,7 +117,7 @@ const render = (): string =>
   [
     "# Method reference",
     "",
-    "Generated from the declarations in `packages/core` by `pnpm docs`; do not edit by hand.",
+    "Generated from the declarations in `packages/core` by `pnpm run reference`; do not edit by hand.",
     "",
     ...Catalog.methods.map((m) => `- [\`${m.method}\`](#${m.method.replace(/\./g, "")})`),
     "",
@@ -133,11 +138,11 @@ const text = render()
 if (process.argv.includes("--check")) {
   const current = Fs.existsSync(target) ? Fs.readFileSync(target, "utf8") : ""
   if (current !== text) {
-    console.error("packages/core/REFERENCE.md is out of date: run `pnpm docs` and commit it")
+    console.error(`${target} is out of date: run \`pnpm run reference\` and commit it`)
     process.exit(1)
   }
-  console.log("packages/core/REFERENCE.md is in sync with the declarations")
+  console.log(`${target} is in sync with the declarations`)
 } else {
   Fs.writeFileSync(target, text)
-  console.log(`wrote packages/core/REFERENCE.md (${Catalog.methods.length} methods)`)
+  console.log(`wrote ${target} (${Catalog.methods.length} methods)`)
 }
