@@ -148,6 +148,12 @@ export interface Options {
   readonly profile?: StatusProfile.Profile | undefined
   /** Serve HTTPS: `true` for a self-signed pair made at start, or a PEM certificate and key. */
   readonly tls?: true | { readonly cert: string; readonly key: string } | undefined
+  /**
+   * Network latency to simulate (a cloud portal seen from elsewhere): every REST and token request is answered after
+   * `ms` milliseconds of real time, plus or minus up to `jitterMs` (uniform, from the generator seeded with `seed`).
+   * The control API is never delayed. Default: none (loopback speed).
+   */
+  readonly latency?: Latency | undefined
   /** Keep about this many journal entries at most (default: all); for long benchmarks. */
   readonly journalLimit?: number | undefined
   /**
@@ -157,7 +163,37 @@ export interface Options {
   readonly methods?: Readonly<Record<string, Server.ExtraMethod>> | undefined
 }
 
+/**
+ * Simulated network latency per request (see `Options.latency`), in milliseconds of real time.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Latency {
+  readonly ms: number
+  readonly jitterMs?: number | undefined
+}
+
 const decodeFixture = Schema.decodeUnknownEither(Fixture.Fixture)
+
+/**
+ * Wraps a request listener so that REST and token requests are handled after the simulated latency; control API
+ * requests go straight through.
+ */
+const delayed = (
+  latency: Latency,
+  seed: number,
+  handle: (request: Http.IncomingMessage, response: Http.ServerResponse) => void
+) => {
+  const random = Faults.seeded(seed)
+  const jitter = Math.max(0, latency.jitterMs ?? 0)
+  return (request: Http.IncomingMessage, response: Http.ServerResponse): void => {
+    if ((request.url ?? "").startsWith("/_emulator")) return handle(request, response)
+    const ms = Math.max(0, latency.ms + (random() * 2 - 1) * jitter)
+    const timer = setTimeout(() => handle(request, response), ms)
+    response.once("close", () => clearTimeout(timer))
+  }
+}
 
 /** A JSON view of portal state: Maps and Sets as arrays, secrets and functions left out. */
 const toJson = (value: unknown): unknown => {
@@ -377,7 +413,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
     const fallback = yield* NodeHttpServer.makeHandler(Server.app(instance)).pipe(
       Effect.locally(HttpMiddleware.currentTracerDisabledWhen, () => true)
     )
-    const onRequest = Server.listener(instance, fallback)
+    const direct = Server.listener(instance, fallback)
+    const onRequest = options.latency === undefined || options.latency.ms <= 0
+      ? direct
+      : delayed(options.latency, options.seed ?? 1, direct)
     nodeServer.on("request", onRequest)
     yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer.off("request", onRequest)))
     return service

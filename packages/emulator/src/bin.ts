@@ -6,7 +6,7 @@
  *
  * Flags (`pnpm emulator --help`): `--fixture FILE`, `--tls` or `--cert FILE --key FILE`, `--bucket`,
  * `--operating-limit`, `--execution METHOD=SECONDS`, `--hold ENTITY`, `--profile`, `--clock`, `--fault SPEC`,
- * `--seed`, `--journal-limit`.
+ * `--seed`, `--journal-limit`, `--latency`.
  *
  * @since 0.1.0
  */
@@ -39,6 +39,7 @@ const usage = `Usage: pnpm emulator [flags]
                             KIND: latency internal-error html-502 drop-before drop-after truncated-json redirect
   --seed N                  seed of the fault share generator (default 1)
   --journal-limit N         keep about N journal entries (default 100000)
+  --latency MS[/JITTER]     answer each REST request after MS milliseconds, plus or minus JITTER (a cloud portal)
   --help                    this text
 
 Environment: PORT (default 8090), HOST (default 127.0.0.1).`
@@ -89,6 +90,7 @@ const options = () => {
       fault: { type: "string", multiple: true },
       seed: { type: "string" },
       "journal-limit": { type: "string" },
+      latency: { type: "string" },
       help: { type: "boolean" }
     },
     allowPositionals: false
@@ -126,8 +128,14 @@ const options = () => {
     clock: values.clock as "system" | "manual" | undefined,
     faults: (values.fault ?? []).map(parseFault),
     seed: values.seed === undefined ? undefined : number("--seed", values.seed),
-    journalLimit: values["journal-limit"] === undefined ? 100_000 : number("--journal-limit", values["journal-limit"])
+    journalLimit: values["journal-limit"] === undefined ? 100_000 : number("--journal-limit", values["journal-limit"]),
+    latency: values.latency === undefined ? undefined : parseLatency(values.latency)
   }
+}
+
+const parseLatency = (text: string) => {
+  const [ms, jitter] = text.split("/")
+  return { ms: number("--latency", ms ?? ""), jitterMs: jitter === undefined ? 0 : number("--latency jitter", jitter) }
 }
 
 const program = Effect.gen(function*() {
@@ -151,7 +159,8 @@ const program = Effect.gen(function*() {
     clock: parsed.clock,
     faults: parsed.faults,
     seed: parsed.seed,
-    journalLimit: parsed.journalLimit
+    journalLimit: parsed.journalLimit,
+    latency: parsed.latency
   })
   const webhook = Redacted.value(emulator.webhookUrl)
   const firstUser = emulator.credentials.webhooks[0]?.userId ?? 1

@@ -407,3 +407,22 @@ describe("the journal", () => {
       })
     ))
 })
+
+describe("simulated latency (Options.latency)", () => {
+  it.live("delays REST answers by the configured latency, never the control API", () =>
+    withEmulator((emulator) =>
+      Effect.gen(function*() {
+        const timed = <A>(effect: Effect.Effect<A>) =>
+          Effect.gen(function*() {
+            const started = performance.now()
+            const value = yield* effect
+            return { value, ms: performance.now() - started }
+          })
+        const call = yield* timed(curl(`${webhook(emulator)}im.chat.mute`, "{\"CHAT_ID\":1489}"))
+        assertSuccess(call.value)
+        assertTrue(call.ms >= 990, `the answer came after ${call.ms} ms, before the 1000 ms latency`)
+        const control = yield* timed(request(`${emulator.controlUrl}/stats`))
+        strictEqual(control.value.status, 200)
+        assertTrue(control.ms < 900, `the control API waited ${control.ms} ms`)
+      }), { latency: { ms: 1_000 } }))
+})
