@@ -15,8 +15,23 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as AST from "effect/SchemaAST"
 import { Bitrix24Client, type CallResponse } from "./Bitrix24Client.js"
+import * as Envelope from "./Envelope.js"
 import * as PortalError from "./PortalError.js"
 import * as Wire from "./Wire.js"
+
+/**
+ * Marks a declared method, so registries can pick declarations out of a module's exports ({@link isMethod}).
+ *
+ * @since 0.1.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@bitrix24-effect/core/Method")
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
 
 /**
  * The typed params of a declaration with these fields.
@@ -121,6 +136,7 @@ export interface Method<
   Errors extends ReadonlyArray<PortalError.PortalErrorClass<any>>
 > extends Spec<Name, Fields, A, I, Errors> {
   (params: Params<Fields>): Effect.Effect<A, MethodError<Errors>, Bitrix24Client>
+  readonly [TypeId]: TypeId
   /** The params schema: Type is the typed API, Encoded the wire form. Includes the `check`. */
   readonly paramsSchema: Schema.Schema<Params<Fields>, WireParams<Fields>>
   /** Like calling the method, but keeps the envelope's `time`, `next` and `total`. */
@@ -131,7 +147,10 @@ export interface Method<
   readonly encodeParams: (params: Params<Fields>) => Effect.Effect<Wire.Params, PortalError.InvalidParams>
   /** {@link encodeParams} as a synchronous `Either` (no effect to run; for hot paths such as batches). */
   readonly encodeParamsEither: (params: Params<Fields>) => Either.Either<Wire.Params, PortalError.InvalidParams>
-  /** Decodes untyped wire params into typed ones, with no I/O. */
+  /**
+   * Decodes untyped wire params into typed ones, with no I/O. Params nested deeper than `Wire.maxDepth` are refused
+   * before decoding; no reason quotes more than a few hundred characters of the input.
+   */
   readonly decodeParams: (params: unknown) => Effect.Effect<Params<Fields>, PortalError.InvalidParams>
 }
 
@@ -145,6 +164,7 @@ export interface Any
   extends Spec<string, Schema.Struct.Fields, any, any, ReadonlyArray<PortalError.PortalErrorClass<any>>>
 {
   (params: any): Effect.Effect<any, any, Bitrix24Client>
+  readonly [TypeId]: TypeId
   readonly check?: (params: any) => { readonly field: string; readonly message: string } | undefined
   readonly paramsSchema: Schema.Schema<any, any>
   readonly withResponse: (params: any) => Effect.Effect<CallResponse<any>, any, Bitrix24Client>
@@ -154,15 +174,40 @@ export interface Any
   readonly decodeParams: (params: unknown) => Effect.Effect<any, PortalError.InvalidParams>
 }
 
+/**
+ * Is this value a declared method? Picks the declarations out of a module namespace (see `Catalog`).
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isMethod = (u: unknown): u is Any => typeof u === "function" && TypeId in u
+
+/** The most characters of a formatted parse error kept in an error: the formatter quotes the offending value. */
+const maxReasonLength = 500
+
+const clip = (text: string): string => {
+  if (text.length <= maxReasonLength) return text
+  const end = /[\uD800-\uDBFF]/.test(text[maxReasonLength - 1]!) ? maxReasonLength - 1 : maxReasonLength
+  return `${text.slice(0, end)}… (${text.length - end} more characters)`
+}
+
 const toInvalidParams = (method: string) => (error: ParseResult.ParseError): PortalError.InvalidParams => {
   const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
   return new PortalError.InvalidParams({
     method,
     field: issue === undefined ? "" : issue.path.map(String).join("."),
     missing: issue?._tag === "Missing",
-    reason: issue?.message ?? error.message
+    reason: clip(issue?.message ?? error.message)
   })
 }
+
+const tooDeep = (method: string, field: string): PortalError.InvalidParams =>
+  new PortalError.InvalidParams({
+    method,
+    field,
+    missing: false,
+    reason: `nested deeper than ${Wire.maxDepth} levels`
+  })
 
 /**
  * Declares a method and returns it as a callable (see {@link Method}).
@@ -193,11 +238,14 @@ export const make = <
   const invalid = toInvalidParams(spec.method)
   const batchable = spec.batchable ?? true
 
-  const unexpected = (error: ParseResult.ParseError) =>
+  const unexpected = (error: ParseResult.ParseError, result: unknown) =>
     new PortalError.TransportError({
       method: spec.method,
       reason: "UnexpectedResult",
-      description: ParseResult.TreeFormatter.formatErrorSync(error)
+      // The formatter quotes the result and recurses through it: a result nested too deeply is not formatted.
+      description: Wire.tooDeep({ result }) === undefined
+        ? clip(ParseResult.TreeFormatter.formatErrorSync(error))
+        : `the result is nested deeper than ${Wire.maxDepth} levels`
     })
   const send = (params: Wire.Params) =>
     Effect.flatMap(
@@ -212,7 +260,7 @@ export const make = <
             const result = decodeResult(response.result)
             return result._tag === "Right"
               ? Effect.succeed<CallResponse<A>>({ ...response, result: result.right })
-              : Effect.fail(unexpected(result.left))
+              : Effect.fail(unexpected(result.left, response.result))
           }
         })
     )
@@ -222,7 +270,13 @@ export const make = <
     return wire._tag === "Right" ? Either.right(wire.right as Wire.Params) : Either.left(invalid(wire.left))
   }
   const encodeParams = (params: Params<Fields>) => Effect.suspend(() => encodeParamsEither(params))
-  const decodeParams = (params: unknown) => decode(params).pipe(Effect.mapError(invalid))
+  const decodeParams = (params: unknown) =>
+    Effect.suspend(() => {
+      const field = Wire.tooDeep(params)
+      return field === undefined
+        ? decode(params).pipe(Effect.mapError(invalid))
+        : Effect.fail(tooDeep(spec.method, field))
+    })
   const traced = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
     Effect.withSpan(effect, `Bitrix24.${spec.method}`, {
       kind: "client",
@@ -242,6 +296,7 @@ export const make = <
 
   return Object.assign(call, {
     ...spec,
+    [TypeId]: TypeId,
     paramsSchema,
     withResponse,
     fromWire,
@@ -299,21 +354,12 @@ export const paramsOf = (method: Any): ReadonlyArray<ParamInfo> => {
  * @since 0.1.0
  * @category wire
  */
-export const invalidParamsToWire = (
-  method: Any,
-  error: PortalError.InvalidParams
-): { readonly status: number; readonly body: Readonly<Record<string, string>> } => {
+export const invalidParamsToWire = (method: Any, error: PortalError.InvalidParams): Envelope.ErrorReply => {
   const mapping = (method.invalid as Record<string, InvalidParamError | undefined> | undefined)?.[error.field]
   const Class = mapping === undefined
     ? undefined
     : (error.missing ? mapping.missing ?? mapping.invalid : mapping.invalid)
-  if (Class !== undefined) {
-    return { status: Class.spec.status, body: { error: Class.spec.code, error_description: Class.spec.description } }
-  }
-  return {
-    status: 400,
-    body: { error: "ERROR_ARGUMENT", error_description: error.reason, argument: error.field }
-  }
+  return Class === undefined ? Envelope.invalidArgument(error.field, error.reason) : Envelope.error(Class)
 }
 
 /**

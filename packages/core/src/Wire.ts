@@ -1,7 +1,8 @@
 /**
- * The Bitrix24 REST wire format: envelopes, the `time` block, the parameter primitives every method shares
- * (Y/N flags, positive IDs, dialog IDs), method-name normalisation and PHP bracket encoding.
- * Facts from docs/bitrix24-wire.md §1; the emulator, the HTTP layer and the proxy all read the wire through here.
+ * The Bitrix24 REST wire format as a client needs it: the envelope schemas and the `time` block, the parameter
+ * primitives every method shares (Y/N flags, positive IDs, dialog IDs), method-name normalisation, PHP bracket
+ * encoding, and the nesting limit untrusted params are held to. Facts from docs/bitrix24-wire.md §1. Servers read
+ * requests with `WireRequest` and write answers with `Envelope`.
  *
  * @since 0.1.0
  */
@@ -179,156 +180,73 @@ export const encodeQuery = (params: Params): string =>
   })
 
 /**
- * Parses a query string or form body the way PHP's `parse_str` does: bracket keys nest, and a level whose keys are
- * exactly `0..n-1` becomes a list (PHP's `json_encode` makes such arrays JSON lists, wire sheet §1.4).
+ * The deepest params may nest, counting the params object itself as the first level: PHP's `json_decode` depth (512
+ * by default), the deepest any encoding carries to the portal (a deeper JSON body is dropped whole, wire sheet §1.2).
+ * Deeper params are refused before they are decoded, so nothing that reads them can overflow the stack.
  *
  * @since 0.1.0
- * @category encoding
+ * @category limits
  */
-export const parseQuery = (query: string): Record<string, unknown> =>
-  toPhpArrays(
-    Qs.parse(query.startsWith("?") ? query.slice(1) : query, {
-      depth: 32,
-      arrayLimit: 0,
-      parameterLimit: 100_000,
-      allowPrototypes: false,
-      plainObjects: true
-    })
-  ) as Record<string, unknown>
-
-const toPhpArrays = (value: unknown): unknown => {
-  if (Array.isArray(value)) return value.map(toPhpArrays)
-  if (value === null || typeof value !== "object") return value
-  const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, toPhpArrays(v)] as const)
-  const sequential = entries.length > 0 && entries.every(([k], i) => k === String(i))
-  return sequential ? entries.map(([, v]) => v) : Object.fromEntries(entries)
-}
+export const maxDepth = 512
 
 /**
- * A REST path as the portal's router reads it (wire sheet §1.1): `/rest/{user}/{code}/{method}` for an inbound
- * webhook, `/rest/{method}` for OAuth, each with an optional trailing slash. `method` is as written (not yet
- * normalised).
+ * The top-level param of `params` nested deeper than `limit` levels in all (the params object is the first level),
+ * or `undefined` when none is. Measured without recursion, each object visited once, so it is safe on any input; a
+ * cycle counts as too deep.
  *
  * @since 0.1.0
- * @category routing
+ * @category limits
  */
-export type RestPath =
-  | { readonly kind: "webhook"; readonly user: string; readonly code: string; readonly method: string }
-  | { readonly kind: "oauth"; readonly method: string }
-
-const webhookPath = /^\/rest\/([^/]+)\/([^/]+)\/([^/]+?)\/?$/
-const oauthPath = /^\/rest\/([^/]+?)\/?$/
-
-/**
- * Reads a REST path, or `undefined` when it is not one.
- *
- * @since 0.1.0
- * @category routing
- */
-export const parseRestPath = (pathname: string): RestPath | undefined => {
-  try {
-    let match = webhookPath.exec(pathname)
-    if (match) {
-      return {
-        kind: "webhook",
-        user: decodeURIComponent(match[1]!),
-        code: decodeURIComponent(match[2]!),
-        method: decodeURIComponent(match[3]!)
-      }
-    }
-    match = oauthPath.exec(pathname)
-    if (match) return { kind: "oauth", method: decodeURIComponent(match[1]!) }
-  } catch {
-    // a malformed percent-escape is not a REST path
+export const tooDeep = (params: unknown, limit: number = maxDepth): string | undefined => {
+  if (params === null || typeof params !== "object") return undefined
+  const heights = new Map<object, number>()
+  for (const key of Object.keys(params)) {
+    if (1 + height((params as Record<string, unknown>)[key], limit - 1, heights) > limit) return key
   }
   return undefined
 }
 
+interface Frame {
+  readonly node: object
+  readonly children: ReadonlyArray<unknown>
+  index: number
+  height: number
+}
+
 /**
- * Builds a call's params the way the server does (wire sheet §1.2): the query string first; for a POST, a
- * `multipart/form-data` body (text fields), a JSON body (`application/json` or `+json`, decoded strictly and silently
- * ignored unless it is an object or array) or else a form / raw body parsed with PHP bracket syntax, whose keys
- * override the query's.
- *
- * @since 0.1.0
- * @category encoding
+ * How many levels of objects and arrays `value` nests (0 for a scalar), or `limit + 1` as soon as it is known to be
+ * more than `limit`. Iterative post-order walk; finished objects are remembered in `heights`.
  */
-export const requestParams = (request: {
-  readonly method: string
-  readonly search: string
-  readonly contentType: string | undefined
-  readonly body: string
-}): Record<string, unknown> => {
-  const query = parseQuery(request.search)
-  if (request.method.toUpperCase() !== "POST" || request.body.length === 0) return query
-  const contentType = (request.contentType ?? "").toLowerCase()
-  const boundary = /^multipart\/form-data;.*boundary="?([^";]+)"?/i.exec(request.contentType ?? "")
-  if (boundary !== null) return { ...query, ...parseQuery(multipartFields(request.body, boundary[1]!)) }
-  if (/application\/json|\+json/.test(contentType)) {
-    try {
-      const parsed: unknown = JSON.parse(request.body)
-      return parsed !== null && typeof parsed === "object" ? { ...query, ...parsed } : query
-    } catch {
-      return query
+const height = (value: unknown, limit: number, heights: Map<object, number>): number => {
+  if (value === null || typeof value !== "object") return 0
+  const known = heights.get(value)
+  if (known !== undefined) return known
+  if (limit < 1) return limit + 1
+  const open = new Set<object>([value])
+  const stack: Array<Frame> = [{ node: value, children: Object.values(value), index: 0, height: 1 }]
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!
+    if (frame.index < frame.children.length) {
+      const child = frame.children[frame.index++]
+      if (child === null || typeof child !== "object") continue
+      const done = heights.get(child)
+      if (done !== undefined) {
+        frame.height = Math.max(frame.height, done + 1)
+      } else if (open.has(child) || stack.length >= limit) {
+        return limit + 1
+      } else {
+        open.add(child)
+        stack.push({ node: child, children: Object.values(child), index: 0, height: 1 })
+        continue
+      }
+    } else {
+      stack.pop()
+      open.delete(frame.node)
+      heights.set(frame.node, frame.height)
+      const parent = stack[stack.length - 1]
+      if (parent !== undefined) parent.height = Math.max(parent.height, frame.height + 1)
     }
+    if (frame.height > limit) return limit + 1
   }
-  return { ...query, ...parseQuery(request.body) }
+  return heights.get(value)!
 }
-
-/**
- * The text fields of a `multipart/form-data` body as a query string, so bracket keys nest as in a form body. File
- * parts are skipped: PHP puts them in `$_FILES`, not in the params.
- */
-const multipartFields = (body: string, boundary: string): string =>
-  body.split(`--${boundary}`).flatMap((part) => {
-    const split = part.indexOf("\r\n\r\n")
-    if (split === -1) return []
-    const headers = part.slice(0, split)
-    const name = /content-disposition:[^\r\n]*;\s*name="([^"]*)"/i.exec(headers)
-    if (name === null || /;\s*filename=/i.test(headers)) return []
-    const value = part.slice(split + 4).replace(/\r\n$/, "")
-    return [`${encodeURIComponent(name[1]!)}=${encodeURIComponent(value)}`]
-  }).join("&")
-
-/**
- * JSON as the portal's encoder writes it: `/` escaped as `\/`, and `<`, `>`, `&`, `'`, `"` inside strings as
- * `\u003C`-style escapes; non-ASCII stays raw UTF-8 (wire sheet §1.4, the `JSON_HEX_*` flags). Parses back to the
- * same value as `JSON.stringify` would.
- *
- * @since 0.1.0
- * @category encoding
- */
-export const encodeJson = (value: unknown): string =>
-  JSON.stringify(value).replace(/"(?:[^"\\]|\\.)*"/g, (token) =>
-    "\"" +
-    token
-      .slice(1, -1)
-      .replace(/\\"/g, "\\u0022")
-      .replace(/\//g, "\\/")
-      .replace(/</g, "\\u003C")
-      .replace(/>/g, "\\u003E")
-      .replace(/&/g, "\\u0026")
-      .replace(/'/g, "\\u0027") +
-    "\"")
-
-/**
- * The headers every REST response carries (wire sheet §1.4).
- *
- * @since 0.1.0
- * @category encoding
- */
-export const responseHeaders: Readonly<Record<string, string>> = {
-  "content-type": "application/json; charset=utf-8",
-  "access-control-allow-origin": "*",
-  "access-control-allow-headers": "origin, content-type, accept",
-  "x-content-type-options": "nosniff"
-}
-
-/**
- * The params that carry credentials (OAuth token, webhook login and code): stripped before a call is handled,
- * journaled or forwarded.
- *
- * @since 0.1.0
- * @category encoding
- */
-export const credentialParams: ReadonlySet<string> = new Set(["auth", "access_token", "aplogin", "ap"])

@@ -1,12 +1,22 @@
 /**
  * @since 0.1.0
  */
+export * as BatchProtocol from "./BatchProtocol.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Bitrix24Client from "./Bitrix24Client.js"
 
 /**
  * @since 0.1.0
  */
 export * as Catalog from "./Catalog.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Envelope from "./Envelope.js"
 
 /**
  * @since 0.1.0
@@ -26,9 +36,19 @@ export * as Method from "./Method.js"
 /**
  * @since 0.1.0
  */
+export * as Php from "./Php.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as PortalError from "./PortalError.js"
 
 /**
  * @since 0.1.0
  */
 export * as Wire from "./Wire.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as WireRequest from "./WireRequest.js"

@@ -5,29 +5,33 @@ import * as Exit from "effect/Exit"
 import * as Catalog from "../src/Catalog.js"
 import * as ImChat from "../src/ImChat.js"
 import * as ImOpenLines from "../src/ImOpenLines.js"
+import * as Method from "../src/Method.js"
 
-/** The open-lines session and operator family (wire sheet §6.1-§6.13) and im.chat.mute (§6.14), in catalog order. */
+/**
+ * The open-lines session and operator family (wire sheet §6.1-§6.13) and im.chat.mute (§6.14), in catalog order: by
+ * module (`Catalog.modules`), then by REST name.
+ */
 const names = [
-  "imopenlines.session.mode.silent",
-  "imopenlines.session.mode.pin",
-  "imopenlines.session.mode.unpin",
-  "imopenlines.session.mode.pinAll",
-  "imopenlines.session.mode.unpinAll",
-  "imopenlines.session.start",
-  "imopenlines.session.open",
-  "imopenlines.session.join",
-  "imopenlines.session.intercept",
-  "imopenlines.session.history.get",
-  "imopenlines.session.head.vote",
-  "imopenlines.message.session.start",
   "imopenlines.crm.lead.create",
   "imopenlines.dialog.get",
+  "imopenlines.message.session.start",
+  "imopenlines.operator.another.finish",
   "imopenlines.operator.answer",
+  "imopenlines.operator.finish",
   "imopenlines.operator.skip",
   "imopenlines.operator.spam",
-  "imopenlines.operator.finish",
-  "imopenlines.operator.another.finish",
   "imopenlines.operator.transfer",
+  "imopenlines.session.head.vote",
+  "imopenlines.session.history.get",
+  "imopenlines.session.intercept",
+  "imopenlines.session.join",
+  "imopenlines.session.mode.pin",
+  "imopenlines.session.mode.pinAll",
+  "imopenlines.session.mode.silent",
+  "imopenlines.session.mode.unpin",
+  "imopenlines.session.mode.unpinAll",
+  "imopenlines.session.open",
+  "imopenlines.session.start",
   "im.chat.mute"
 ]
 
@@ -48,26 +52,26 @@ describe("Catalog: the open-lines session and operator family, and im.chat.mute"
 
   it("names each method by its library export", () => {
     deepStrictEqual(Catalog.methods.map(Catalog.exportName), [
-      "ImOpenLines.sessionModeSilent",
-      "ImOpenLines.sessionModePin",
-      "ImOpenLines.sessionModeUnpin",
-      "ImOpenLines.sessionModePinAll",
-      "ImOpenLines.sessionModeUnpinAll",
-      "ImOpenLines.sessionStart",
-      "ImOpenLines.sessionOpen",
-      "ImOpenLines.sessionJoin",
-      "ImOpenLines.sessionIntercept",
-      "ImOpenLines.sessionHistoryGet",
-      "ImOpenLines.sessionHeadVote",
-      "ImOpenLines.messageSessionStart",
       "ImOpenLines.crmLeadCreate",
       "ImOpenLines.dialogGet",
+      "ImOpenLines.messageSessionStart",
+      "ImOpenLines.operatorAnotherFinish",
       "ImOpenLines.operatorAnswer",
+      "ImOpenLines.operatorFinish",
       "ImOpenLines.operatorSkip",
       "ImOpenLines.operatorSpam",
-      "ImOpenLines.operatorFinish",
-      "ImOpenLines.operatorAnotherFinish",
       "ImOpenLines.operatorTransfer",
+      "ImOpenLines.sessionHeadVote",
+      "ImOpenLines.sessionHistoryGet",
+      "ImOpenLines.sessionIntercept",
+      "ImOpenLines.sessionJoin",
+      "ImOpenLines.sessionModePin",
+      "ImOpenLines.sessionModePinAll",
+      "ImOpenLines.sessionModeSilent",
+      "ImOpenLines.sessionModeUnpin",
+      "ImOpenLines.sessionModeUnpinAll",
+      "ImOpenLines.sessionOpen",
+      "ImOpenLines.sessionStart",
       "ImChat.mute"
     ])
   })
@@ -76,16 +80,16 @@ describe("Catalog: the open-lines session and operator family, and im.chat.mute"
     deepStrictEqual(
       Catalog.methods.filter((method) => !method.idempotent).map((method) => method.method),
       [
-        "imopenlines.session.start",
-        "imopenlines.session.intercept",
-        "imopenlines.message.session.start",
         "imopenlines.crm.lead.create",
+        "imopenlines.message.session.start",
+        "imopenlines.operator.another.finish",
         "imopenlines.operator.answer",
+        "imopenlines.operator.finish",
         "imopenlines.operator.skip",
         "imopenlines.operator.spam",
-        "imopenlines.operator.finish",
-        "imopenlines.operator.another.finish",
-        "imopenlines.operator.transfer"
+        "imopenlines.operator.transfer",
+        "imopenlines.session.intercept",
+        "imopenlines.session.start"
       ]
     )
   })
@@ -107,5 +111,34 @@ describe("Catalog: the open-lines session and operator family, and im.chat.mute"
   it("marks silent mode deprecated, as seeds/001 does", () => {
     assertTrue(ImOpenLines.sessionModeSilent.deprecated?.includes("continues to function") === true)
     strictEqual(ImOpenLines.sessionModePin.deprecated, undefined)
+  })
+})
+
+describe("Catalog.methods is derived from Catalog.modules", () => {
+  it("holds every declaration each module exports, and nothing else", () => {
+    for (const [moduleName, module] of Object.entries(Catalog.modules)) {
+      for (const [name, value] of Object.entries(module)) {
+        strictEqual(Catalog.methods.includes(value as any), Method.isMethod(value), `${moduleName}.${name}`)
+      }
+    }
+    strictEqual(
+      Catalog.methods.length,
+      Object.values(Catalog.modules).flatMap((module) => Object.values(module).filter(Method.isMethod)).length
+    )
+  })
+
+  it("keeps a stable order: by module, then by REST name", () => {
+    const modules = Object.values(Catalog.modules)
+    const rank = (method: Method.Any) => modules.findIndex((module) => Object.values(module).includes(method))
+    const sorted = [...Catalog.methods].sort((a, b) =>
+      rank(a) - rank(b) || (a.method < b.method ? -1 : a.method > b.method ? 1 : 0)
+    )
+    deepStrictEqual(Catalog.methods, sorted)
+  })
+
+  it("names a method outside the catalog by its REST name", () => {
+    const stray = Method.make({ ...ImChat.mute, method: "im.chat.stray" })
+    strictEqual(Catalog.exportName(stray), "im.chat.stray")
+    strictEqual(Catalog.find("im.chat.stray"), undefined)
   })
 })

@@ -1,6 +1,8 @@
 import { describe, it } from "@effect/vitest"
 import { assertInstanceOf, assertSome, assertTrue, deepStrictEqual, strictEqual } from "@effect/vitest/utils"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Bitrix24Client from "../src/Bitrix24Client.js"
@@ -8,7 +10,7 @@ import * as ImChat from "../src/ImChat.js"
 import * as ImOpenLines from "../src/ImOpenLines.js"
 import * as Method from "../src/Method.js"
 import * as PortalError from "../src/PortalError.js"
-import type * as Wire from "../src/Wire.js"
+import * as Wire from "../src/Wire.js"
 
 const time: Wire.Time = {
   start: 1773678966,
@@ -125,6 +127,48 @@ describe("decodeParams: untyped wire params (form strings, CLI, proxy)", () => {
     const error = Effect.runSync(Effect.flip(ImOpenLines.sessionModePin.decodeParams({})))
     strictEqual(error.field, "CHAT_ID")
     strictEqual(error.missing, true)
+  })
+})
+
+describe("decodeParams: hostile input fails with InvalidParams, never with a defect", () => {
+  const nested = (levels: number): unknown => {
+    let value: unknown = 1
+    for (let i = 0; i < levels; i++) value = [value]
+    return value
+  }
+
+  it("refuses params nested deeper than Wire.maxDepth before decoding, naming the field", () => {
+    for (const levels of [5_000, 200_000, Wire.maxDepth]) {
+      const exit = Effect.runSyncExit(ImChat.mute.decodeParams({ MUTE: "Y", CHAT_ID: nested(levels) }))
+      assertTrue(Exit.isFailure(exit) && Cause.isFailType(exit.cause), `a typed failure at ${levels} levels`)
+      const error = Effect.runSync(Effect.flip(ImChat.mute.decodeParams({ CHAT_ID: nested(levels) })))
+      strictEqual(error._tag, "InvalidParams")
+      strictEqual(error.field, "CHAT_ID")
+      strictEqual(error.reason, `nested deeper than ${Wire.maxDepth} levels`)
+    }
+    // An undeclared param is refused too: nothing deeper than the limit gets past decodeParams.
+    strictEqual(Effect.runSync(Effect.flip(ImChat.mute.decodeParams({ CHAT_ID: 1, x: nested(5_000) }))).field, "x")
+  })
+
+  it("decodes up to the limit: a value just inside it fails on its type, with a short reason", () => {
+    const error = Effect.runSync(Effect.flip(ImChat.mute.decodeParams({ CHAT_ID: nested(Wire.maxDepth - 1) })))
+    strictEqual(error.field, "CHAT_ID")
+    assertTrue(error.reason.startsWith("Expected "), error.reason.slice(0, 80))
+    assertTrue(error.reason.length < 600, `reason of ${error.reason.length} characters`)
+  })
+
+  it("never quotes a huge value in full, in the reason or the message", () => {
+    const huge = "9".repeat(100_000) + "x"
+    const error = Effect.runSync(Effect.flip(ImOpenLines.sessionModePin.decodeParams({ CHAT_ID: huge })))
+    strictEqual(error.field, "CHAT_ID")
+    assertTrue(error.reason.length < 600, `reason of ${error.reason.length} characters`)
+    assertTrue(error.message.length < 700, `message of ${error.message.length} characters`)
+  })
+
+  it("refuses a cyclic value as too deep", () => {
+    const cycle: Array<unknown> = []
+    cycle.push(cycle)
+    strictEqual(Effect.runSync(Effect.flip(ImChat.mute.decodeParams({ CHAT_ID: cycle }))).field, "CHAT_ID")
   })
 })
 
@@ -265,6 +309,17 @@ describe("calling a method through the Bitrix24Client seam", () => {
       strictEqual(client.calls.length, 1)
     }))
 
+  it.effect("a result nested too deeply is UnexpectedResult too, described without quoting it", () =>
+    Effect.gen(function*() {
+      let deep: unknown = "x"
+      for (let i = 0; i < 100_000; i++) deep = [deep]
+      const client = recordingClient(() => Effect.succeed(success(deep)))
+      const error = yield* Effect.flip(ImChat.mute({ CHAT_ID: 1489 }).pipe(Effect.provide(client.layer)))
+      assertInstanceOf(error, PortalError.TransportError)
+      strictEqual(error.reason, "UnexpectedResult")
+      strictEqual(error.description, `the result is nested deeper than ${Wire.maxDepth} levels`)
+    }))
+
   it.effect("a wire failure becomes the method's typed error", () =>
     Effect.gen(function*() {
       const client = recordingClient(() =>
@@ -343,6 +398,16 @@ describe("calling a method through the Bitrix24Client seam", () => {
         { method: "imopenlines.session.start", params: { CHAT_ID: "x" }, idempotent: false, batchable: false }
       ])
     }))
+})
+
+describe("isMethod: picking declarations out of a module", () => {
+  it("is true for a declaration and false for anything else in a declaring module", () => {
+    assertTrue(Method.isMethod(ImChat.mute))
+    assertTrue(Method.isMethod(ImOpenLines.sessionModeSilent))
+    for (const other of [ImOpenLines.accessErrors, ImOpenLines.Dialog, () => 1, { method: "im.chat.mute" }, null]) {
+      strictEqual(Method.isMethod(other), false)
+    }
+  })
 })
 
 describe("CLI naming derived from a declaration", () => {

@@ -117,54 +117,12 @@ describe("Wire.normalizeMethod (wire sheet §1.1: the router's view of a method 
   })
 })
 
-describe("Wire.parseQuery (wire sheet §1.2: PHP parse_str with bracket keys)", () => {
-  it("reads plain keys, with or without a leading ?", () => {
-    deepStrictEqual(Wire.parseQuery("CHAT_ID=2043&ACTIVATE=Y"), { CHAT_ID: "2043", ACTIVATE: "Y" })
-    deepStrictEqual(Wire.parseQuery("?CHAT_ID=2043"), { CHAT_ID: "2043" })
-    deepStrictEqual(Wire.parseQuery(""), {})
-  })
-
-  it("nests bracket keys", () => {
-    deepStrictEqual(Wire.parseQuery("fields[TITLE]=x&fields[PHONE][0][VALUE]=112233"), {
-      fields: { TITLE: "x", PHONE: [{ VALUE: "112233" }] }
-    })
-  })
-
-  it("turns a[]= into a list", () => {
-    deepStrictEqual(Wire.parseQuery("select[]=ID&select[]=TITLE"), { select: ["ID", "TITLE"] })
-  })
-
-  it("turns a[0]= and keys exactly 0..n-1 into a list", () => {
-    deepStrictEqual(Wire.parseQuery("a[0]=z"), { a: ["z"] })
-    deepStrictEqual(Wire.parseQuery("b[0]=x&b[1]=y&b[2]=w"), { b: ["x", "y", "w"] })
-  })
-
-  it("keeps non-sequential keys as an object", () => {
-    deepStrictEqual(Wire.parseQuery("c[1]=p&c[3]=q"), { c: { "1": "p", "3": "q" } })
-    deepStrictEqual(Wire.parseQuery("c[1]=p&c[0]=q&c[x]=r"), { c: { "1": "p", "0": "q", x: "r" } })
-  })
-
-  it("decodes percent-encoded keys and values", () => {
-    deepStrictEqual(Wire.parseQuery("fields%5BTITLE%5D=a%26b%3Dc"), { fields: { TITLE: "a&b=c" } })
-  })
-})
-
 describe("Wire.encodeQuery (wire sheet §1.2: PHP http_build_query)", () => {
   it("writes bracket keys with indices, and booleans as 1/0", () => {
     strictEqual(
       Wire.encodeQuery({ fields: { TITLE: "x" }, select: ["ID", "TITLE"], flag: true, off: false, n: 5 }),
       "fields%5BTITLE%5D=x&select%5B0%5D=ID&select%5B1%5D=TITLE&flag=1&off=0&n=5"
     )
-  })
-
-  it("round-trips through parseQuery", () => {
-    const params = {
-      CHAT_ID: "2043",
-      fields: { TITLE: "a&b=c ü", PHONE: [{ VALUE: "112233", VALUE_TYPE: "WORK" }] },
-      select: ["ID", "TITLE"],
-      map: { "1": "a", "3": "b" }
-    }
-    deepStrictEqual(Wire.parseQuery(Wire.encodeQuery(params)), params)
   })
 })
 
@@ -204,143 +162,38 @@ describe("Wire envelopes (wire sheet §1.4, §1.5)", () => {
   })
 })
 
-describe("Wire.parseRestPath (wire sheet §1.1: the router's URL forms)", () => {
-  it("reads an inbound webhook path, with or without a trailing slash", () => {
-    deepStrictEqual(Wire.parseRestPath("/rest/1/8g9l071eismy9q2l/crm.deal.add.json"), {
-      kind: "webhook",
-      user: "1",
-      code: "8g9l071eismy9q2l",
-      method: "crm.deal.add.json"
-    })
-    deepStrictEqual(Wire.parseRestPath("/rest/1/8g9l071eismy9q2l/im.chat.mute/"), {
-      kind: "webhook",
-      user: "1",
-      code: "8g9l071eismy9q2l",
-      method: "im.chat.mute"
-    })
+describe("Wire.tooDeep (the nesting limit of untrusted params)", () => {
+  const nested = (levels: number, leaf: unknown = 1): unknown => {
+    let value = leaf
+    for (let i = 0; i < levels; i++) value = i % 2 === 0 ? [value] : { k: value }
+    return value
+  }
+
+  it("counts the params object as the first level, as json_decode's depth does", () => {
+    strictEqual(Wire.tooDeep({ CHAT_ID: 1 }, 1), undefined)
+    strictEqual(Wire.tooDeep({ CHAT_ID: [] }, 1), "CHAT_ID")
+    strictEqual(Wire.tooDeep({ a: 1, CHAT_ID: nested(Wire.maxDepth - 1) }), undefined)
+    strictEqual(Wire.tooDeep({ a: 1, CHAT_ID: nested(Wire.maxDepth) }), "CHAT_ID")
+    strictEqual(Wire.tooDeep("not params"), undefined)
   })
 
-  it("reads an OAuth path, with or without a trailing slash", () => {
-    deepStrictEqual(Wire.parseRestPath("/rest/imopenlines.session.mode.silent.json"), {
-      kind: "oauth",
-      method: "imopenlines.session.mode.silent.json"
-    })
-    deepStrictEqual(Wire.parseRestPath("/rest/im.chat.mute/"), { kind: "oauth", method: "im.chat.mute" })
+  it("measures a million levels without recursion", () => {
+    strictEqual(Wire.tooDeep({ deep: nested(1_000_000) }), "deep")
   })
 
-  it("decodes percent-escapes", () => {
-    deepStrictEqual(Wire.parseRestPath("/rest/1/a%2Db/im.chat.mute"), {
-      kind: "webhook",
-      user: "1",
-      code: "a-b",
-      method: "im.chat.mute"
-    })
+  it("follows the deepest path through shared values, and counts a cycle as too deep", () => {
+    const shared = nested(Wire.maxDepth - 10)
+    strictEqual(Wire.tooDeep({ a: shared, b: shared }), undefined)
+    strictEqual(Wire.tooDeep({ a: shared, b: nested(20, shared) }), "b")
+    const cycle: Record<string, unknown> = {}
+    cycle.self = { again: cycle }
+    strictEqual(Wire.tooDeep({ ok: 1, cycle }), "cycle")
   })
 
-  it("is undefined for anything else, including a malformed escape", () => {
-    for (const path of ["/", "/rest/", "/rest/1/abc/", "/other/im.chat.mute", "/rest/1/ab%ZZ/im.chat.mute"]) {
-      strictEqual(Wire.parseRestPath(path), undefined, path)
-    }
-  })
-})
-
-describe("Wire.requestParams (wire sheet §1.2: how the server builds the parameter array)", () => {
-  const post = (contentType: string | undefined, body: string, search = "") =>
-    Wire.requestParams({ method: "POST", search, contentType, body })
-
-  it("reads the query string of a GET, and ignores a body that is not POSTed", () => {
-    deepStrictEqual(
-      Wire.requestParams({ method: "GET", search: "?CHAT_ID=2043&ACTIVATE=Y", contentType: undefined, body: "" }),
-      { CHAT_ID: "2043", ACTIVATE: "Y" }
-    )
-    deepStrictEqual(
-      Wire.requestParams({
-        method: "PUT",
-        search: "?CHAT_ID=1",
-        contentType: "application/json",
-        body: "{\"CHAT_ID\":2}"
-      }),
-      { CHAT_ID: "1" }
-    )
-  })
-
-  it("merges a JSON body over the query (body wins)", () => {
-    deepStrictEqual(post("application/json", "{\"CHAT_ID\":2043,\"ACTIVATE\":\"Y\"}", "?CHAT_ID=1&extra=q"), {
-      CHAT_ID: 2043,
-      ACTIVATE: "Y",
-      extra: "q"
-    })
-  })
-
-  it("recognises +json content types and a charset", () => {
-    deepStrictEqual(post("application/vnd.api+json", "{\"x\":1}"), { x: 1 })
-    deepStrictEqual(post("Application/JSON; charset=utf-8", "{\"x\":2}"), { x: 2 })
-  })
-
-  it("silently ignores a JSON body that is malformed or not an object", () => {
-    deepStrictEqual(post("application/json", "{bad", "?CHAT_ID=1"), { CHAT_ID: "1" })
-    deepStrictEqual(post("application/json", "\"abc\"", "?CHAT_ID=1"), { CHAT_ID: "1" })
-    deepStrictEqual(post("application/json", "null", "?CHAT_ID=1"), { CHAT_ID: "1" })
-  })
-
-  it("parses a form-urlencoded or raw body with PHP bracket keys, over the query", () => {
-    deepStrictEqual(
-      post(
-        "application/x-www-form-urlencoded",
-        "CHAT_ID=2043&fields[TITLE]=x&select[]=ID&select[]=TITLE",
-        "?CHAT_ID=1"
-      ),
-      { CHAT_ID: "2043", fields: { TITLE: "x" }, select: ["ID", "TITLE"] }
-    )
-    deepStrictEqual(post(undefined, "CHAT_ID=5"), { CHAT_ID: "5" })
-  })
-
-  it("reads multipart/form-data fields, which every method accepts (wire sheet §1.2)", () => {
-    const body = [
-      "--XBOUNDARY",
-      "Content-Disposition: form-data; name=\"CHAT_ID\"",
-      "",
-      "1489",
-      "--XBOUNDARY",
-      "Content-Disposition: form-data; name=\"MUTE\"",
-      "",
-      "Y",
-      "--XBOUNDARY--",
-      ""
-    ].join("\r\n")
-    deepStrictEqual(post("multipart/form-data; boundary=XBOUNDARY", body), { CHAT_ID: "1489", MUTE: "Y" })
-  })
-})
-
-describe("Wire.encodeJson (wire sheet §1.4: the portal's JSON_HEX_* encoding)", () => {
-  it("escapes / < > & ' \" inside strings, keeps non-ASCII raw", () => {
-    strictEqual(
-      Wire.encodeJson({ error: "CHAT_ID_EMPTY", error_description: "Chat ID can't be empty" }),
-      "{\"error\":\"CHAT_ID_EMPTY\",\"error_description\":\"Chat ID can\\u0027t be empty\"}"
-    )
-    strictEqual(
-      Wire.encodeJson(["pin / unpin", "<b>&</b>", "say \"hi\"", "ü"]),
-      "[\"pin \\/ unpin\",\"\\u003Cb\\u003E\\u0026\\u003C\\/b\\u003E\",\"say \\u0022hi\\u0022\",\"ü\"]"
-    )
-  })
-
-  it("parses back to the same value as JSON.stringify", () => {
-    const value = { "k/ey": ["can't / <b> & \"q\" ü \\ \\\" end", 1, 1.5, true, null, { nested: "'" }] }
-    deepStrictEqual(JSON.parse(Wire.encodeJson(value)), value)
-  })
-})
-
-describe("Wire.responseHeaders and Wire.credentialParams", () => {
-  it("are the portal's response headers (wire sheet §1.4)", () => {
-    deepStrictEqual(Wire.responseHeaders, {
-      "content-type": "application/json; charset=utf-8",
-      "access-control-allow-origin": "*",
-      "access-control-allow-headers": "origin, content-type, accept",
-      "x-content-type-options": "nosniff"
-    })
-  })
-
-  it("name the credential params of both auth forms (wire sheet §1.1)", () => {
-    deepStrictEqual([...Wire.credentialParams].sort(), ["access_token", "ap", "aplogin", "auth"])
+  it("walks wide values once each: 2^30 paths through 30 shared levels take no time", () => {
+    let value: unknown = "leaf"
+    for (let i = 0; i < 30; i++) value = [value, value]
+    strictEqual(Wire.tooDeep({ wide: value }), undefined)
+    strictEqual(Wire.tooDeep({ wide: value }, 30), "wide")
   })
 })

@@ -13,184 +13,20 @@
  *   `Effect.all` / `Effect.forEach` with `batching: true`, or on separate fibers within a short window, through the
  *   `@effect/experimental/RequestResolver` data loader) into `batch` requests; see {@link makeCoalescing}.
  *
- * Params are encoded with `Wire.encodeQuery` (PHP `http_build_query`). Each command's operating time is charged by
- * the portal under its own method (§3.2), which the transport reads from `result_time`.
+ * The wire facts (the limit, the command strings, the answer's maps) are core's `BatchProtocol`. Each command's
+ * operating time is charged by the portal under its own method (§3.2), which the transport reads from `result_time`.
  *
  * @since 0.1.0
  */
-import { Bitrix24Client, type Method, PortalError, Wire } from "@bitrix24-effect/core"
+import { BatchProtocol, Bitrix24Client, type Method, PortalError, type Wire } from "@bitrix24-effect/core"
 import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Request from "effect/Request"
 import * as RequestResolver from "effect/RequestResolver"
 import * as Schema from "effect/Schema"
 import type * as RetryPolicy from "./RetryPolicy.js"
-
-/**
- * The most commands one `batch` request may carry (`CRestUtil::BATCH_MAX_LENGTH`, wire sheet §2).
- *
- * @since 0.1.0
- * @category constants
- */
-export const maxCommands = 50
-
-/**
- * Methods the portal refuses inside `batch` (wire sheet §2, step 4).
- *
- * @since 0.1.0
- * @category constants
- */
-export const notBatchable: ReadonlySet<string> = new Set(["batch", "download", "upload"])
-
-/**
- * One command as the `cmd` map carries it: `method?query`, the params in PHP bracket syntax (wire sheet §1.2, §2).
- * In a JSON body the string is sent as is (not encoded a second time).
- *
- * @since 0.1.0
- * @category encoding
- */
-export const encodeCommand = (method: string, params: Wire.Params): string => {
-  const query = Wire.encodeQuery(params)
-  return query.length === 0 ? method : `${method}?${query}`
-}
-
-const referencePattern = /\$(result|next|total|time|error)\[/i
-
-/**
- * Does any param value contain a `batch` back-reference (`$result[...]`, `$next[...]`, `$total[...]`, `$time[...]`,
- * `$error[...]`, case-insensitive)? Inside `batch` the portal would substitute it (wire sheet §2), so a call carrying
- * such text is never coalesced automatically.
- *
- * @since 0.1.0
- * @category encoding
- */
-export const hasReferences = (params: unknown): boolean => {
-  if (typeof params === "string") return referencePattern.test(params)
-  if (Array.isArray(params)) return params.some(hasReferences)
-  if (params !== null && typeof params === "object") {
-    return Object.entries(params).some(([key, value]) => referencePattern.test(key) || hasReferences(value))
-  }
-  return false
-}
-
-/** A per-command map: an object, or `[]` (PHP's empty array) or a list when the keys were sequential. */
-const Keyed = Schema.Union(
-  Schema.Record({ key: Schema.String, value: Schema.Unknown }),
-  Schema.Array(Schema.Unknown)
-).pipe(
-  Schema.transform(Schema.Record({ key: Schema.String, value: Schema.Unknown }), {
-    strict: true,
-    decode: (value): Readonly<Record<string, unknown>> =>
-      Array.isArray(value) ? Object.fromEntries(value.map((v, i) => [String(i), v])) : value as Record<string, unknown>,
-    encode: (value) => value
-  })
-)
-
-/**
- * The `result` of a `batch` answer (wire sheet §2).
- *
- * @since 0.1.0
- * @category schemas
- */
-export const BatchResult = Schema.Struct({
-  result: Schema.optionalWith(Keyed, { default: () => ({}) }),
-  result_error: Schema.optionalWith(Keyed, { default: () => ({}) }),
-  result_total: Schema.optionalWith(Keyed, { default: () => ({}) }),
-  result_next: Schema.optionalWith(Keyed, { default: () => ({}) }),
-  result_time: Schema.optionalWith(Keyed, { default: () => ({}) })
-})
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type BatchResult = typeof BatchResult.Type
-
-const decodeBatchResult = Schema.decodeUnknownEither(BatchResult)
-const decodedResults = new WeakMap<object, Either.Either<BatchResult, ParseResult.ParseError>>()
-
-/**
- * Decodes the `result` of a `batch` answer (remembered per answer object, as the transport reads each answer twice:
- * for the operating time and for the calls).
- *
- * @since 0.1.0
- * @category decoding
- */
-export const decodeResult = (result: unknown): Either.Either<BatchResult, ParseResult.ParseError> => {
-  if (result === null || typeof result !== "object") return decodeBatchResult(result)
-  let value = decodedResults.get(result)
-  if (value === undefined) {
-    value = decodeBatchResult(result)
-    decodedResults.set(result, value)
-  }
-  return value
-}
-
-const decodeError = Schema.decodeUnknownOption(Wire.ErrorEnvelope)
-const isTime = Schema.is(Wire.Time)
-const decodeTime = (value: unknown): Option.Option<Wire.Time> => isTime(value) ? Option.some(value) : Option.none()
-const number = (value: unknown) => typeof value === "number" ? Option.some(value) : Option.none()
-
-/**
- * What one command of a `batch` answer came to: its result with its own `time`/`next`/`total`, its error (the HTTP
- * status of a command is not exposed, wire sheet §2), or nothing when `halt` stopped before it.
- *
- * @since 0.1.0
- * @category models
- */
-export type Outcome =
-  | { readonly _tag: "Result"; readonly response: Bitrix24Client.CallResponse }
-  | { readonly _tag: "Error"; readonly error: PortalError.WireError }
-  | { readonly _tag: "NotExecuted" }
-
-/**
- * The outcome of the command under `key`.
- *
- * @since 0.1.0
- * @category decoding
- */
-export const outcomeOf = (result: BatchResult, key: string): Outcome => {
-  if (Object.prototype.hasOwnProperty.call(result.result_error, key)) {
-    const error = decodeError(result.result_error[key])
-    return {
-      _tag: "Error",
-      error: Option.match(error, {
-        onNone: () => ({ code: "", description: "", status: undefined }),
-        onSome: (envelope) => ({ code: envelope.error, description: envelope.error_description, status: undefined })
-      })
-    }
-  }
-  if (Object.prototype.hasOwnProperty.call(result.result, key)) {
-    return {
-      _tag: "Result",
-      response: {
-        result: result.result[key],
-        time: decodeTime(result.result_time[key]),
-        next: number(result.result_next[key]),
-        total: number(result.result_total[key])
-      }
-    }
-  }
-  return { _tag: "NotExecuted" }
-}
-
-/**
- * The methods of the commands of a `batch` call's params, by key (for charging each command's operating time to its
- * own method). Commands that are not strings are left out.
- *
- * @since 0.1.0
- * @category decoding
- */
-export const commandMethods = (params: Wire.Params): ReadonlyArray<readonly [key: string, method: string]> => {
-  const cmd = params.cmd ?? params.CMD
-  if (cmd === null || typeof cmd !== "object") return []
-  return Object.entries(cmd as Record<string, unknown>).flatMap(([key, value]) =>
-    typeof value === "string" ? [[key, Wire.normalizeMethod(value.split("?")[0]!).method] as const] : []
-  )
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Explicit batches
@@ -222,7 +58,7 @@ export interface Command<A, E> {
   readonly method: string
   readonly idempotent: boolean
   readonly params: Effect.Effect<Wire.Params, PortalError.InvalidParams>
-  readonly complete: (outcome: Exclude<Outcome, { readonly _tag: "NotExecuted" }>) => Either.Either<A, E>
+  readonly complete: (outcome: Exclude<BatchProtocol.Outcome, { readonly _tag: "NotExecuted" }>) => Either.Either<A, E>
 }
 
 /**
@@ -356,16 +192,8 @@ export const run = <const Commands extends Readonly<Record<string, Command<any, 
     const entries = Object.entries(commands) as Array<[string, Command<unknown, unknown>]>
     const encoded: Array<readonly [string, Command<unknown, unknown>, Wire.Params]> = []
     for (const [key, command] of entries) {
-      if (/^\d+$/.test(key)) {
-        return yield* Effect.fail(
-          new PortalError.InvalidParams({
-            method: "batch",
-            field: `cmd.${key}`,
-            missing: false,
-            reason: "batch keys must not be decimal numbers (the portal would answer a list)"
-          })
-        )
-      }
+      const invalidKey = BatchProtocol.invalidKey(key)
+      if (invalidKey !== undefined) return yield* Effect.fail(invalidKey)
       const params = command.params
       if (Either.isEither(params as unknown)) {
         const either = params as unknown as Either.Either<Wire.Params, PortalError.InvalidParams>
@@ -384,14 +212,16 @@ export const run = <const Commands extends Readonly<Record<string, Command<any, 
         method: "batch",
         params: {
           halt: options.halt ? 1 : 0,
-          cmd: Object.fromEntries(chunk.map(([key, command, params]) => [key, encodeCommand(command.method, params)]))
+          cmd: Object.fromEntries(
+            chunk.map(([key, command, params]) => [key, BatchProtocol.encodeCommand(command.method, params)])
+          )
         },
         idempotent: chunk.every(([, command]) => command.idempotent),
         batchable: false
       }).pipe(
         Effect.catchTag("WireFailure", (failure) => Effect.fail(PortalError.fromWire("batch", failure, []))),
         Effect.flatMap((response) => {
-          const result = decodeResult(response.result)
+          const result = BatchProtocol.decodeResult(response.result)
           if (Either.isLeft(result)) {
             return Effect.fail(
               new PortalError.TransportError({
@@ -403,7 +233,7 @@ export const run = <const Commands extends Readonly<Record<string, Command<any, 
           }
           let failed = false
           for (const [key, command] of chunk) {
-            const outcome = outcomeOf(result.right, key)
+            const outcome = BatchProtocol.outcomeOf(result.right, key)
             if (outcome._tag === "NotExecuted") {
               results[key] = Either.left(new NotExecuted({ method: command.method, key }))
             } else {
@@ -414,7 +244,7 @@ export const run = <const Commands extends Readonly<Record<string, Command<any, 
           return Effect.succeed(failed)
         })
       )
-    const chunks = Arr.chunksOf(encoded, maxCommands)
+    const chunks = Arr.chunksOf(encoded, BatchProtocol.maxCommands)
     if (!options.halt) {
       yield* Effect.forEach(chunks, sendChunk, { concurrency: options.concurrency ?? 1, discard: true })
     } else {
@@ -504,10 +334,10 @@ export type Send = (
 export const completeAll = (
   send: Send,
   calls: ReadonlyArray<Call>,
-  maxBatchSize: number = maxCommands
+  maxBatchSize: number = BatchProtocol.maxCommands
 ): Effect.Effect<void> =>
   Effect.forEach(
-    Arr.chunksOf(calls, Math.max(1, Math.min(maxCommands, maxBatchSize))),
+    Arr.chunksOf(calls, Math.max(1, Math.min(BatchProtocol.maxCommands, maxBatchSize))),
     (chunk) => chunk.length === 1 ? completeOne(send, chunk[0]!) : completeBatch(send, chunk),
     { concurrency: "unbounded", discard: true }
   )
@@ -521,10 +351,10 @@ const keyOf = (index: number) => `c${index}`
 
 const completeBatch = (send: Send, calls: ReadonlyArray<Call>) => {
   const cmd: Record<string, string> = {}
-  calls.forEach((call, index) => cmd[keyOf(index)] = encodeCommand(call.call.method, call.call.params))
+  calls.forEach((call, index) => cmd[keyOf(index)] = BatchProtocol.encodeCommand(call.call.method, call.call.params))
   return send("batch", { halt: 0, cmd }, calls.map((call) => call.stats)).pipe(
     Effect.flatMap((response) =>
-      Either.match(decodeResult(response.result), {
+      Either.match(BatchProtocol.decodeResult(response.result), {
         onLeft: () =>
           Effect.forEach(calls, (call) =>
             Request.fail(
@@ -537,7 +367,7 @@ const completeBatch = (send: Send, calls: ReadonlyArray<Call>) => {
             ), { discard: true }),
         onRight: (result) =>
           Effect.forEach(calls, (call, index) => {
-            const outcome = outcomeOf(result, keyOf(index))
+            const outcome = BatchProtocol.outcomeOf(result, keyOf(index))
             switch (outcome._tag) {
               case "Result":
                 return Request.succeed(call, outcome.response)
@@ -573,7 +403,10 @@ const completeBatch = (send: Send, calls: ReadonlyArray<Call>) => {
  * @since 0.1.0
  * @category batching
  */
-export const makeResolver = (send: Send, maxBatchSize: number = maxCommands): RequestResolver.RequestResolver<Call> =>
+export const makeResolver = (
+  send: Send,
+  maxBatchSize: number = BatchProtocol.maxCommands
+): RequestResolver.RequestResolver<Call> =>
   RequestResolver.makeBatched((calls: Arr.NonEmptyArray<Call>) => completeAll(send, calls, maxBatchSize))
 
 /**
@@ -589,7 +422,7 @@ export const makeResolver = (send: Send, maxBatchSize: number = maxCommands): Re
 export const makeCoalescing = (
   send: Send,
   loader: RequestResolver.RequestResolver<Call>,
-  maxBatchSize: number = maxCommands
+  maxBatchSize: number = BatchProtocol.maxCommands
 ): RequestResolver.RequestResolver<Call> =>
   RequestResolver.makeBatched((calls: Arr.NonEmptyArray<Call>) => {
     if (calls.length > 1) return completeAll(send, calls, maxBatchSize)

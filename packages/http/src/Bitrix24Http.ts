@@ -25,7 +25,7 @@
  *
  * @since 0.1.0
  */
-import { Bitrix24Client, PortalError, Wire } from "@bitrix24-effect/core"
+import { BatchProtocol, Bitrix24Client, PortalError, Wire } from "@bitrix24-effect/core"
 import * as DataLoader from "@effect/experimental/RequestResolver"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -190,7 +190,10 @@ export class Batching extends Context.Tag("@bitrix24-effect/http/Batching")<Batc
 
 const batchingSettings = (options: BatchingOptions = {}): Context.Tag.Service<Batching> => ({
   window: Duration.decode(options.window ?? "10 millis"),
-  maxBatchSize: Math.max(1, Math.min(Batch.maxCommands, Math.floor(options.maxBatchSize ?? Batch.maxCommands)))
+  maxBatchSize: Math.max(
+    1,
+    Math.min(BatchProtocol.maxCommands, Math.floor(options.maxBatchSize ?? BatchProtocol.maxCommands))
+  )
 })
 
 /**
@@ -453,13 +456,13 @@ export const make = (
     /** Charges the operating time an answer reports: each command's own for `batch` (wire sheet §3.2). */
     const charge = (method: string, params: Wire.Params, response: Bitrix24Client.CallResponse) => {
       if (method !== "batch") return budget.record(method, Option.getOrUndefined(response.time))
-      const decoded = Batch.decodeResult(response.result)
+      const decoded = BatchProtocol.decodeResult(response.result)
       if (Either.isLeft(decoded)) return Effect.void
       // One pass over the commands, recording synchronously (no effect per command).
       return Effect.clockWith((clock) => {
         const now = clock.unsafeCurrentTimeMillis()
-        for (const [key, commandMethod] of Batch.commandMethods(params)) {
-          const outcome = Batch.outcomeOf(decoded.right, key)
+        for (const [key, commandMethod] of BatchProtocol.commandMethods(params)) {
+          const outcome = BatchProtocol.outcomeOf(decoded.right, key)
           if (outcome._tag === "Result") {
             budget.recordAt(commandMethod, Option.getOrUndefined(outcome.response.time), now)
           }
@@ -532,7 +535,7 @@ export const make = (
 
     const call = (request: Bitrix24Client.CallRequest) => {
       const coalesce = loader !== undefined && request.batchable &&
-        !Batch.notBatchable.has(request.method.toLowerCase()) && !Batch.hasReferences(request.params)
+        !BatchProtocol.notAllowed.has(request.method.toLowerCase()) && !BatchProtocol.hasReferences(request.params)
       const metrics = Metrics.forMethod(request.method)
       return Effect.useSpan("Bitrix24.http", {
         kind: "client",

@@ -144,10 +144,6 @@ describe("automatic batching (Bitrix24Http.layerBatching)", () => {
             CHAT_ID: "1489",
             extra: { list: ["1", "two"], map: { text: "a&b=c d/é", flag: "1" } }
           })
-          deepStrictEqual(
-            Batch.encodeCommand("m", { a: { b: [1, 2] }, c: "x y" }),
-            "m?a%5Bb%5D%5B0%5D=1&a%5Bb%5D%5B1%5D=2&c=x%20y"
-          )
         }),
       { clock: "manual" }
     ))
@@ -274,31 +270,4 @@ describe("Batch.run: the explicit typed batch API", () => {
         strictEqual(emulator.httpRequests(), 0)
       })
     ))
-})
-
-describe("Batch helpers", () => {
-  it("hasReferences finds $result / $next / $total / $time / $error anywhere in params", () => {
-    assertTrue(Batch.hasReferences({ a: "$result[x][ID]" }))
-    assertTrue(Batch.hasReferences({ a: { b: ["x", "$NEXT[y]"] } }))
-    assertTrue(Batch.hasReferences({ "$error[k]": 1 }))
-    strictEqual(Batch.hasReferences({ a: "costs $5", b: 1, c: { d: ["result[x]"] } }), false)
-  })
-
-  it("outcomeOf reads result, result_error (status unknown) and halted commands; [] is an empty map", () => {
-    const decoded = Batch.decodeResult({
-      result: { a: 1 },
-      result_error: { b: { error: "CHAT_ID", error_description: "Chat ID is incorrect" } },
-      result_total: [],
-      result_next: [],
-      result_time: []
-    })
-    assertTrue(Either.isRight(decoded))
-    const result = decoded.right
-    strictEqual(Batch.outcomeOf(result, "a")._tag, "Result")
-    deepStrictEqual(Batch.outcomeOf(result, "b"), {
-      _tag: "Error",
-      error: { code: "CHAT_ID", description: "Chat ID is incorrect", status: undefined }
-    })
-    deepStrictEqual(Batch.outcomeOf(result, "c"), { _tag: "NotExecuted" })
-  })
 })
