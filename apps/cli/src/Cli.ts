@@ -10,7 +10,7 @@
  * Exit codes: 0 success, 1 unexpected failure, 2 usage (bad options or params, found before any I/O),
  * 3 portal error (the portal answered an error code), 4 transport error (network, timeout, unreadable answer).
  */
-import { Bitrix24Client, Catalog, Method, PortalError, Wire } from "@bitrix24-effect/core"
+import { Bitrix24Client, Catalog, Envelope, Method, PortalError, Wire, WireRequest } from "@bitrix24-effect/core"
 import { Emulator } from "@bitrix24-effect/emulator"
 import { Bitrix24Http, PortalLimits, RetryPolicy } from "@bitrix24-effect/http"
 import * as Args from "@effect/cli/Args"
@@ -22,6 +22,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Console from "effect/Console"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
@@ -83,14 +84,7 @@ const portalLayer = (globals: Globals) =>
 
 const print = (globals: Globals, response: Bitrix24Client.CallResponse<unknown>) =>
   Console.log(
-    globals.json
-      ? JSON.stringify({
-        result: response.result,
-        ...Option.match(response.time, { onNone: () => ({}), onSome: (time) => ({ time }) }),
-        ...Option.match(response.next, { onNone: () => ({}), onSome: (next) => ({ next }) }),
-        ...Option.match(response.total, { onNone: () => ({}), onSome: (total) => ({ total }) })
-      })
-      : JSON.stringify(response.result)
+    globals.json ? JSON.stringify(Envelope.fromResponse(response)) : JSON.stringify(response.result)
   )
 
 /** Prints an error the way the user asked for and maps it to an exit code. */
@@ -241,7 +235,9 @@ const callCommand = Command.make(
         const at = pair.indexOf("=")
         return `${encodeURIComponent(pair.slice(0, at))}=${encodeURIComponent(pair.slice(at + 1))}`
       }).join("&")
-      const params = Wire.parseQuery(query)
+      const parsed = WireRequest.parseQuery(query)
+      if (Either.isLeft(parsed)) return yield* report(yield* root, WireRequest.toInvalidParams(method, parsed.left))
+      const params = parsed.right
       const declared = Catalog.find(Wire.normalizeMethod(method).method)
       return yield* run(
         declared === undefined ? Bitrix24Client.callRaw(method, params) : declared.fromWire(params)

@@ -1,4 +1,4 @@
-import { Catalog } from "@bitrix24-effect/core"
+import { Catalog, WireRequest } from "@bitrix24-effect/core"
 import { Emulator } from "@bitrix24-effect/emulator"
 import { Bitrix24Http } from "@bitrix24-effect/http"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -56,6 +56,7 @@ describe("b24-proxy forwards the seed pages' requests", () => {
       const silent = yield* post(`${client}imopenlines.session.mode.silent.json`, { CHAT_ID: 2043, ACTIVATE: "Y" })
       expect(silent.status).toBe(200)
       expect(silent.json.result).toBe(true)
+      expect(Object.keys(silent.json)).toEqual(["result", "time"])
       expect(Number.isInteger(silent.json.time.start)).toBe(true)
       expect(silent.json.time.operating_reset_at).toBeTypeOf("number")
       expect(portal.chats.get(2043)!.silent).toBe(true)
@@ -133,6 +134,63 @@ describe("b24-proxy validates before forwarding", () => {
       const dialog = yield* post(`${client}im.chat.mute`, { DIALOG_ID: "nope" })
       expect([dialog.status, dialog.json.error]).toEqual([400, "DIALOG_ID_EMPTY"])
       expect(journal).toEqual([])
+    }).pipe(Effect.provide(TestLive)))
+})
+
+describe("b24-proxy: bad input never crashes it", () => {
+  const levels = 5_000
+  const get = (url: string) =>
+    Effect.promise(async () => {
+      const response = await fetch(url)
+      const text = await response.text()
+      return { status: response.status, text, json: JSON.parse(text) }
+    })
+
+  it.scoped("a 5,000-level CHAT_ID (JSON, form with bracket keys, query) is 400 CHAT_ID_EMPTY; nothing goes upstream", () =>
+    Effect.gen(function*() {
+      const { journal } = yield* Emulator.Emulator
+      const { client } = yield* startProxy
+      const answers = [
+        yield* post(`${client}im.chat.mute.json`, `{"CHAT_ID":${"[".repeat(levels)}1489${"]".repeat(levels)}}`),
+        yield* post(
+          `${client}im.chat.mute`,
+          `CHAT_ID${"[a]".repeat(levels)}=1489`,
+          "application/x-www-form-urlencoded"
+        ),
+        yield* get(`${client}im.chat.mute?MUTE=Y&CHAT_ID${"[]".repeat(levels)}=1489`)
+      ]
+      for (const answer of answers) {
+        expect([answer.status, answer.json]).toEqual([400, {
+          error: "CHAT_ID_EMPTY",
+          error_description: "Chat ID can't be empty"
+        }])
+      }
+      expect(journal).toEqual([])
+      // The proxy keeps serving.
+      expect((yield* post(`${client}im.chat.mute`, { CHAT_ID: 1489 })).json.result).toBe(true)
+    }).pipe(Effect.provide(TestLive)))
+
+  it.scoped("deep params the portal would accept fail the declaration instead: 400, never a defect", () =>
+    Effect.gen(function*() {
+      const { client } = yield* startProxy
+      const deep = `{"CHAT_ID":${"[".repeat(500)}1489${"]".repeat(500)}}`
+      const answer = yield* post(`${client}imopenlines.session.mode.silent.json`, deep)
+      expect([answer.status, answer.json.error]).toEqual([400, "CHAT_ID"])
+    }).pipe(Effect.provide(TestLive)))
+
+  it.scoped("a body over WireRequest.maxBodyBytes is 400 ERROR_ARGUMENT", () =>
+    Effect.gen(function*() {
+      const { client } = yield* startProxy
+      const answer = yield* post(
+        `${client}im.chat.mute`,
+        `CHAT_ID=1489&x=${"a".repeat(WireRequest.maxBodyBytes)}`,
+        "application/x-www-form-urlencoded"
+      )
+      expect([answer.status, answer.json]).toEqual([400, {
+        error: "ERROR_ARGUMENT",
+        error_description: WireRequest.bodyTooLarge.description,
+        argument: ""
+      }])
     }).pipe(Effect.provide(TestLive)))
 })
 

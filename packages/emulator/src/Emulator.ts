@@ -24,6 +24,8 @@ import * as ControlServer from "./ControlServer.js"
 import * as Credentials from "./Credentials.js"
 import * as Faults from "./Faults.js"
 import * as Fixture from "./Fixture.js"
+import type * as Handlers from "./Handlers.js"
+import type { Instance } from "./internal/instance.js"
 import * as Journal from "./Journal.js"
 import * as Limits from "./Limits.js"
 import * as OAuthServer from "./OAuthServer.js"
@@ -160,7 +162,7 @@ export interface Options {
    * Methods to serve besides the handler registry, keyed by name (case-insensitive): stubs for methods the catalog
    * does not declare, or replacements. They go through the same auth, limits, batch and envelope as every method.
    */
-  readonly methods?: Readonly<Record<string, Server.ExtraMethod>> | undefined
+  readonly methods?: Readonly<Record<string, Handlers.Entry>> | undefined
 }
 
 /**
@@ -235,7 +237,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
       operatingActive: profile === "cloud"
     })
     const faults = Faults.make(options.faults ?? [], options.seed ?? 1)
-    const instance: Server.Instance = {
+    const instance: Instance = {
       portal,
       credentials,
       journal: [],

@@ -1,7 +1,7 @@
 /**
- * How the portal wraps a handler's return on the wire (wire sheet §1.4, §1.5): the success envelope with its `time`
- * block, `next` and `total` hoisted to the top level for list methods, the error envelope, PHP's array rules for
- * JSON, and the XML transport.
+ * How the portal turns a handler's return into the parts of its envelope (wire sheet §1.4): `next` and `total`
+ * hoisted to the top level for list methods, PHP's array rules for JSON, the `time` block and the timing headers.
+ * The envelopes themselves, the headers and the JSON and XML transports are core's `Envelope`.
  *
  * Handlers of list-like methods return their page with {@link paged}:
  *
@@ -14,6 +14,7 @@
  *
  * @since 0.1.0
  */
+import { Php } from "@bitrix24-effect/core"
 
 /**
  * A page of a list result with its navigation: `next` (the offset of the next page; leave it out on the last page)
@@ -54,16 +55,6 @@ export interface Hoisted {
   readonly total: number | undefined
 }
 
-const intval = (value: unknown): number => {
-  if (typeof value === "number") return Number.isFinite(value) ? Math.trunc(value) : 0
-  if (typeof value === "boolean") return value ? 1 : 0
-  if (typeof value === "string") {
-    const match = /^\s*[+-]?\d+/.exec(value)
-    return match === null ? 0 : Number.parseInt(match[0], 10)
-  }
-  return 0
-}
-
 /**
  * Moves `next` and `total` out of a handler's return (wire sheet §1.4, `processResponse`): from a {@link Paged}, or
  * from a plain object's own keys, cast with `intval`; what remains of such an object follows PHP's array rules.
@@ -80,8 +71,8 @@ export const hoist = (value: unknown): Hoisted => {
     const { next, total, ...rest } = value as Record<string, unknown>
     return {
       result: phpArray(rest),
-      next: Object.hasOwn(value, "next") ? intval(next) : undefined,
-      total: Object.hasOwn(value, "total") ? intval(total) : undefined
+      next: Object.hasOwn(value, "next") ? Php.intval(next) : undefined,
+      total: Object.hasOwn(value, "total") ? Php.intval(total) : undefined
     }
   }
   return { result: value, next: undefined, total: undefined }
@@ -140,57 +131,6 @@ export const timeBlock = (
     block.operating = operating.operating
   }
   return block
-}
-
-/**
- * The transport a call asked for with its `.json` / `.xml` suffix (wire sheet §1.1).
- *
- * @since 0.1.0
- * @category models
- */
-export type Transport = "json" | "xml"
-
-const xmlEscape = (text: string): string =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === "\"" ? "&quot;" : "&#039;"
-  )
-
-const xmlScalar = (value: unknown): string => {
-  if (value === true) return "1"
-  if (value === false || value === null || value === undefined) return ""
-  return xmlEscape(String(value))
-}
-
-const xmlBody = (value: unknown): string => {
-  if (value === null || typeof value !== "object") return xmlScalar(value)
-  let out = ""
-  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-    const tag = /^\d+$/.test(key) ? "item" : key
-    out += `<${tag}>${xmlBody(item)}</${tag}>`
-  }
-  return out
-}
-
-/**
- * The XML transport (wire sheet §1.4): the payload inside `<response>`, integer keys as `<item>`, `true` as `1`,
- * `false` and `null` empty, text escaped.
- *
- * @since 0.1.0
- * @category envelopes
- */
-export const encodeXml = (value: unknown): string =>
-  `<?xml version="1.0" encoding="utf-8"?><response>${xmlBody(value)}</response>`
-
-/**
- * The content type of each transport (wire sheet §1.4).
- *
- * @since 0.1.0
- * @category envelopes
- */
-export const contentType: Readonly<Record<Transport, string>> = {
-  json: "application/json; charset=utf-8",
-  xml: "text/xml; charset=utf-8"
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * The emulated methods: the registry the server looks handlers up in, keyed by lowercased method name, and the scope
- * each method needs (from its core declaration).
+ * The emulated methods: the registry the server looks handlers up in, keyed by the core declaration each handler
+ * implements (`Catalog.find(name)` gives the declaration of a method name, case-insensitively), and the scope each
+ * method needs (the declaration's).
  *
  * Each handler reads the raw wire params the way the portal's PHP does (literal `"Y"` comparisons, `intval`, `empty`,
  * loose `!=`, per-method key case), checks rights, changes the portal state and answers a result or a documented
@@ -11,7 +12,7 @@
  *
  * @since 0.1.0
  */
-import { Catalog } from "@bitrix24-effect/core"
+import { Catalog, type Method } from "@bitrix24-effect/core"
 import * as Chats from "./handlers/Chats.js"
 import type * as Common from "./handlers/Common.js"
 import * as Dialogs from "./handlers/Dialogs.js"
@@ -37,6 +38,18 @@ export type CallContext = Common.CallContext
 /** @since 0.1.0 @category models */
 export type Handler = Common.Handler
 
+/**
+ * A served method: its handler and the scope a caller needs (none when absent). Also the form of the stubs of
+ * `Emulator.Options.methods`, served by name besides the registry.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Entry {
+  readonly handler: Handler
+  readonly scope?: string | undefined
+}
+
 export {
   /**
    * Fails with a documented error, optionally with another description.
@@ -46,38 +59,39 @@ export {
    */
   fail,
   /**
-   * PHP `intval`.
+   * Answers a result.
    *
    * @since 0.1.0
-   * @category php
+   * @category constructors
    */
-  phpInt,
-  /**
-   * PHP truthiness.
-   *
-   * @since 0.1.0
-   * @category php
-   */
-  phpTruthy
+  succeed
 } from "./handlers/Common.js"
 
 /**
- * The handlers, keyed by lowercased method name.
+ * The handlers, keyed by the declaration they implement.
  *
  * @since 0.1.0
  * @category handlers
  */
-export const handlers: ReadonlyMap<string, Handler> = new Map([
+export const handlers: ReadonlyMap<Method.Any, Handler> = new Map([
   ...Sessions.handlers,
   ...Dialogs.handlers,
   ...Operators.handlers,
   ...Chats.handlers
 ])
 
+const entries = new Map<Method.Any, Entry>(
+  [...handlers].map(([method, handler]) => [method, { handler, scope: method.scope }])
+)
+
 /**
- * The scope a method needs, from its core declaration.
+ * The handler and scope of a method name, case-insensitively as the portal's router reads it (wire sheet §1.1): the
+ * declaration's, through `Catalog.find`; `undefined` for a method without one.
  *
  * @since 0.1.0
  * @category handlers
  */
-export const scopeOf = (method: string): string | undefined => Catalog.find(method)?.scope
+export const find = (name: string): Entry | undefined => {
+  const method = Catalog.find(name)
+  return method === undefined ? undefined : entries.get(method)
+}

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Wire } from "@bitrix24-effect/core"
+import { WireRequest } from "@bitrix24-effect/core"
 import type * as Faults from "./Faults.js"
 
 /**
@@ -77,7 +77,11 @@ export const append = (journal: Journal, entry: Entry, limit: number | undefined
  * @since 0.1.0
  * @category redaction
  */
-export const secretParams: ReadonlySet<string> = new Set([...Wire.credentialParams, "refresh_token", "client_secret"])
+export const secretParams: ReadonlySet<string> = new Set([
+  ...WireRequest.credentialParams,
+  "refresh_token",
+  "client_secret"
+])
 
 const secretInQuery = /(^|[?&])(auth|access_token|refresh_token|client_secret|ap|aplogin)=[^&]*/gi
 

@@ -15,19 +15,25 @@ const pin = "imopenlines.session.mode.pin.json"
 const start = "imopenlines.session.start.json"
 const mute = "im.chat.mute.json"
 
-describe("the handler registry", () => {
+describe("the handler registry, keyed by declaration", () => {
   it("has a handler for every method of the core catalog", () => {
-    for (const method of Catalog.methods) {
-      assertTrue(Handlers.handlers.has(method.method.toLowerCase()), `no handler for ${method.method}`)
-    }
+    for (const method of Catalog.methods) assertTrue(Handlers.handlers.has(method), `no handler for ${method.method}`)
   })
 
-  it("has no handler the catalog does not declare, and takes each scope from the declaration", () => {
-    deepStrictEqual(
-      [...Handlers.handlers.keys()].sort(),
-      Catalog.methods.map((method) => method.method.toLowerCase()).sort()
-    )
-    for (const method of Catalog.methods) strictEqual(Handlers.scopeOf(method.method), method.scope)
+  it("has no handler for anything the catalog does not declare", () => {
+    for (const method of Handlers.handlers.keys()) {
+      assertTrue(Catalog.methods.includes(method), `a handler for ${method.method}, which the catalog does not declare`)
+    }
+    strictEqual(Handlers.handlers.size, Catalog.methods.length)
+  })
+
+  it("finds a method's handler by name, case-insensitively, with the declaration's scope", () => {
+    for (const method of Catalog.methods) {
+      const entry = Handlers.find(method.method.toUpperCase())
+      strictEqual(entry?.handler, Handlers.handlers.get(method))
+      strictEqual(entry?.scope, method.scope)
+    }
+    strictEqual(Handlers.find("crm.deal.add"), undefined)
   })
 })
 

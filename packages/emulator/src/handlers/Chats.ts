@@ -4,9 +4,9 @@
  *
  * @since 0.1.0
  */
-import { PortalError } from "@bitrix24-effect/core"
+import { ImChat, type Method, Php, PortalError } from "@bitrix24-effect/core"
 import type * as Portal from "../Portal.js"
-import { fail, type Handler, phpInt, phpLooseEqualsN, succeed, upperKeys } from "./Common.js"
+import { fail, type Handler, phpLooseEqualsN, succeed, upperKeys } from "./Common.js"
 
 /**
  * Resolves a DIALOG_ID to a chat ID: `chatN`, `sgN` (the project's chat), or a user ID for the private dialog with
@@ -46,7 +46,7 @@ const chatMute: Handler = (context) => {
     if (resolved === undefined) return fail(PortalError.DialogIdEmpty)
     chatId = resolved
   } else {
-    chatId = phpInt(params.CHAT_ID)
+    chatId = Php.intval(params.CHAT_ID)
     if (chatId <= 0) return fail(PortalError.ChatIdEmpty)
   }
   const chat = portal.chats.get(chatId)
@@ -58,9 +58,9 @@ const chatMute: Handler = (context) => {
 }
 
 /**
- * The chat handlers, by lowercased method name.
+ * The chat handlers, by declaration.
  *
  * @since 0.1.0
  * @category handlers
  */
-export const handlers: ReadonlyArray<readonly [string, Handler]> = [["im.chat.mute", chatMute]]
+export const handlers: ReadonlyArray<readonly [Method.Any, Handler]> = [[ImChat.mute, chatMute]]

@@ -1,11 +1,12 @@
 /**
- * What every emulated method shares: the handler contract (a call in, an outcome out), the PHP value rules the
- * portal's handlers apply to raw params (`intval`, truthiness, `empty`, loose `==`, key case), and the access check
- * every open-lines method that takes a `CHAT_ID` runs first (`Operator::checkAccess`, docs/bitrix24-wire.md §6.0).
+ * What every emulated method shares: the handler contract (a call in, an outcome out), the PHP value rules only the
+ * handlers need (`trim`, loose `== 'N'`, key case; `intval`, truthiness and `empty` are core's `Php`), and the
+ * access check every open-lines method that takes a `CHAT_ID` runs first (`Operator::checkAccess`,
+ * docs/bitrix24-wire.md §6.0).
  *
  * @since 0.1.0
  */
-import { PortalError } from "@bitrix24-effect/core"
+import { Php, PortalError } from "@bitrix24-effect/core"
 import * as Portal from "../Portal.js"
 
 /**
@@ -83,45 +84,6 @@ export const isOutcome = (value: unknown): value is Outcome =>
   (value._tag === "Success" || value._tag === "Failure")
 
 /**
- * PHP `intval`.
- *
- * @since 0.1.0
- * @category php
- */
-export const phpInt = (value: unknown): number => {
-  if (typeof value === "number") return Number.isFinite(value) ? Math.trunc(value) : 0
-  if (typeof value === "boolean") return value ? 1 : 0
-  if (typeof value === "string") {
-    const match = /^\s*[+-]?\d+/.exec(value)
-    return match === null ? 0 : Number.parseInt(match[0], 10)
-  }
-  if (Array.isArray(value)) return value.length > 0 ? 1 : 0
-  return 0
-}
-
-/**
- * PHP truthiness (`if ($value)`).
- *
- * @since 0.1.0
- * @category php
- */
-export const phpTruthy = (value: unknown): boolean => {
-  if (value === undefined || value === null || value === false) return false
-  if (value === 0 || value === "" || value === "0") return false
-  if (Array.isArray(value)) return value.length > 0
-  if (typeof value === "object") return Object.keys(value).length > 0
-  return true
-}
-
-/**
- * PHP `empty($value)`: unset or falsy.
- *
- * @since 0.1.0
- * @category php
- */
-export const phpEmpty = (value: unknown): boolean => !phpTruthy(value)
-
-/**
  * PHP `trim((string) $value)` of a scalar param (arrays read as `""`).
  *
  * @since 0.1.0
@@ -165,7 +127,7 @@ export const upperKeys = (params: Readonly<Record<string, unknown>>): Record<str
 export const checkAccess = (context: CallContext, rawChatId: unknown): Portal.Chat | Outcome => {
   const { portal, userId } = context
   if (!portal.settings.imInstalled) return failRaw("IM_LOAD_ERROR", "Error initializing Instant Messenger module.")
-  const chatId = phpInt(rawChatId)
+  const chatId = Php.intval(rawChatId)
   if (chatId <= 0) return fail(PortalError.ChatIdInvalid)
   if (userId <= 0) return fail(PortalError.UserIdInvalid)
   const chat = portal.chats.get(chatId)

@@ -6,9 +6,9 @@
  *
  * @since 0.1.0
  */
-import { PortalError } from "@bitrix24-effect/core"
+import { ImOpenLines, type Method, Php, PortalError } from "@bitrix24-effect/core"
 import * as Portal from "../Portal.js"
-import { fail, type Handler, phpEmpty, phpInt, succeed, upperKeys } from "./Common.js"
+import { fail, type Handler, succeed, upperKeys } from "./Common.js"
 
 /** A PHP array as `json_encode` writes it: `[]` when empty, an object otherwise. */
 const phpMap = (entries: ReadonlyArray<readonly [string | number, unknown]>): unknown =>
@@ -105,11 +105,11 @@ const historyChat = (portal: Portal.Portal, chat: Portal.Chat) => ({
 const sessionHistoryGet: Handler = (context) => {
   const { portal, userId, params } = context
   let sessionId: number | undefined
-  if (phpEmpty(params.SESSION_ID)) {
-    if (phpEmpty(params.CHAT_ID)) return fail(PortalError.MissingRequiredParam)
-    if (portal.settings.imInstalled) sessionId = Portal.newestSession(portal, phpInt(params.CHAT_ID))?.id
+  if (Php.empty(params.SESSION_ID)) {
+    if (Php.empty(params.CHAT_ID)) return fail(PortalError.MissingRequiredParam)
+    if (portal.settings.imInstalled) sessionId = Portal.newestSession(portal, Php.intval(params.CHAT_ID))?.id
   } else {
-    sessionId = phpInt(params.SESSION_ID)
+    sessionId = Php.intval(params.SESSION_ID)
   }
   if (sessionId === undefined || sessionId === 0) return fail(PortalError.InvalidSessionId)
   const session = portal.sessions.get(sessionId)
@@ -162,12 +162,12 @@ const sessionHistoryGet: Handler = (context) => {
  */
 const dialogChatId = (portal: Portal.Portal, params: Readonly<Record<string, unknown>>): number => {
   const isset = (value: unknown) => value !== undefined && value !== null
-  if (isset(params.CHAT_ID)) return phpInt(params.CHAT_ID)
+  if (isset(params.CHAT_ID)) return Php.intval(params.CHAT_ID)
   if (isset(params.DIALOG_ID)) {
     const match = /^chat(\d+)$/.exec(String(params.DIALOG_ID))
     return match === null ? 0 : Number(match[1])
   }
-  if (isset(params.SESSION_ID)) return portal.sessions.get(phpInt(params.SESSION_ID))?.chatId ?? 0
+  if (isset(params.SESSION_ID)) return portal.sessions.get(Php.intval(params.SESSION_ID))?.chatId ?? 0
   const code = params.USER_CODE
   if (typeof code === "string" || typeof code === "number") {
     const text = String(code)
@@ -247,12 +247,12 @@ const dialogGet: Handler = (context) => {
 }
 
 /**
- * The dialog handlers, by lowercased method name.
+ * The dialog handlers, by declaration.
  *
  * @since 0.1.0
  * @category handlers
  */
-export const handlers: ReadonlyArray<readonly [string, Handler]> = [
-  ["imopenlines.session.history.get", sessionHistoryGet],
-  ["imopenlines.dialog.get", dialogGet]
+export const handlers: ReadonlyArray<readonly [Method.Any, Handler]> = [
+  [ImOpenLines.sessionHistoryGet, sessionHistoryGet],
+  [ImOpenLines.dialogGet, dialogGet]
 ]

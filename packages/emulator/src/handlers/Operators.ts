@@ -5,9 +5,9 @@
  *
  * @since 0.1.0
  */
-import { PortalError } from "@bitrix24-effect/core"
+import { ImOpenLines, type Method, Php, PortalError } from "@bitrix24-effect/core"
 import * as Portal from "../Portal.js"
-import { checkAccess, emptyCode, fail, type Handler, isOutcome, phpInt, succeed, upperKeys } from "./Common.js"
+import { checkAccess, emptyCode, fail, type Handler, isOutcome, succeed, upperKeys } from "./Common.js"
 
 /**
  * `imopenlines.operator.answer`: the caller takes the dialog ("#USER# picked conversation"). When the answer fails
@@ -126,7 +126,7 @@ const isset = (value: unknown): boolean => value !== undefined && value !== null
  */
 const operatorTransfer: Handler = (context) => {
   const params = context.params
-  const chatId = phpInt(params.CHAT_ID)
+  const chatId = Php.intval(params.CHAT_ID)
   if (chatId <= 0) return fail(PortalError.ChatIdEmpty)
   let userParam = params.USER_ID
   let queueParam = params.QUEUE_ID
@@ -138,11 +138,11 @@ const operatorTransfer: Handler = (context) => {
   }
   let target: { readonly kind: "user" | "queue"; readonly id: number }
   if (isset(userParam)) {
-    const id = phpInt(userParam)
+    const id = Php.intval(userParam)
     if (id <= 0) return fail(PortalError.UserIdEmpty)
     target = { kind: "user", id }
   } else if (isset(queueParam)) {
-    const id = phpInt(queueParam)
+    const id = Php.intval(queueParam)
     if (id <= 0) return fail(PortalError.QueueIdEmpty)
     target = { kind: "queue", id }
   } else {
@@ -191,16 +191,16 @@ const operatorTransfer: Handler = (context) => {
 }
 
 /**
- * The operator handlers, by lowercased method name.
+ * The operator handlers, by declaration.
  *
  * @since 0.1.0
  * @category handlers
  */
-export const handlers: ReadonlyArray<readonly [string, Handler]> = [
-  ["imopenlines.operator.answer", operatorAnswer],
-  ["imopenlines.operator.skip", operatorSkip],
-  ["imopenlines.operator.spam", operatorSpam],
-  ["imopenlines.operator.finish", finish(false)],
-  ["imopenlines.operator.another.finish", finish(true)],
-  ["imopenlines.operator.transfer", operatorTransfer]
+export const handlers: ReadonlyArray<readonly [Method.Any, Handler]> = [
+  [ImOpenLines.operatorAnswer, operatorAnswer],
+  [ImOpenLines.operatorSkip, operatorSkip],
+  [ImOpenLines.operatorSpam, operatorSpam],
+  [ImOpenLines.operatorFinish, finish(false)],
+  [ImOpenLines.operatorAnotherFinish, finish(true)],
+  [ImOpenLines.operatorTransfer, operatorTransfer]
 ]

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { PortalError } from "@bitrix24-effect/core"
+import { ImOpenLines, type Method, Php, PortalError } from "@bitrix24-effect/core"
 import * as Portal from "../Portal.js"
 import {
   type CallContext,
@@ -16,9 +16,7 @@ import {
   type Handler,
   isOutcome,
   type Outcome,
-  phpInt,
   phpTrim,
-  phpTruthy,
   succeed
 } from "./Common.js"
 
@@ -70,7 +68,7 @@ const setPinMode = (context: CallContext, chat: Portal.Chat, pin: boolean): Outc
 
 /** `imopenlines.session.mode.pin` (wire sheet §6.2): `ACTIVATE !== 'N'` pins, so JSON `false` pins too. */
 const sessionModePin: Handler = (context) => {
-  if (!phpTruthy(context.params.CHAT_ID)) return fail(PortalError.ChatIdEmpty)
+  if (!Php.truthy(context.params.CHAT_ID)) return fail(PortalError.ChatIdEmpty)
   const chat = checkAccess(context, context.params.CHAT_ID)
   if (isOutcome(chat)) return chat
   return setPinMode(context, chat, context.params.ACTIVATE !== "N")
@@ -78,7 +76,7 @@ const sessionModePin: Handler = (context) => {
 
 /** `imopenlines.session.mode.unpin`, undocumented (wire sheet §6.2): pin with `ACTIVATE=N`. */
 const sessionModeUnpin: Handler = (context) => {
-  if (!phpTruthy(context.params.CHAT_ID)) return fail(PortalError.ChatIdEmpty)
+  if (!Php.truthy(context.params.CHAT_ID)) return fail(PortalError.ChatIdEmpty)
   const chat = checkAccess(context, context.params.CHAT_ID)
   if (isOutcome(chat)) return chat
   return setPinMode(context, chat, false)
@@ -152,7 +150,7 @@ const sessionJoin: Handler = (context) => {
  * for every other failure (no access, no running dialog, nobody answered it yet, the caller already has it).
  */
 const sessionIntercept: Handler = (context) => {
-  const chatId = phpInt(context.params.CHAT_ID)
+  const chatId = Php.intval(context.params.CHAT_ID)
   if (chatId <= 0) return fail(PortalError.ChatIdEmpty)
   const chat = checkAccess(context, chatId)
   if (isOutcome(chat)) return fail(PortalError.OperatorWrong)
@@ -178,20 +176,20 @@ const sessionIntercept: Handler = (context) => {
  */
 const sessionHeadVote: Handler = (context) => {
   const { RATING, COMMENT, SESSION_ID } = context.params
-  if (!phpTruthy(SESSION_ID)) return fail(PortalError.EmptySessionId)
+  if (!Php.truthy(SESSION_ID)) return fail(PortalError.EmptySessionId)
   const rating = phpTrim(RATING)
   const comment = phpTrim(COMMENT)
-  if (!phpTruthy(rating) && !phpTruthy(comment)) return fail(PortalError.EmptyVoteParams)
+  if (!Php.truthy(rating) && !Php.truthy(comment)) return fail(PortalError.EmptyVoteParams)
   const { portal, userId } = context
-  const session = portal.sessions.get(phpInt(SESSION_ID))
+  const session = portal.sessions.get(Php.intval(SESSION_ID))
   if (session === undefined || !Portal.canVoteAsHead(portal, session.lineId, userId)) {
     return fail(PortalError.AccessDenied)
   }
-  if (phpTruthy(rating)) {
-    const value = phpInt(rating)
+  if (Php.truthy(rating)) {
+    const value = Php.intval(rating)
     session.voteHead = value >= 1 && value <= 5 ? value : 0
   }
-  if (phpTruthy(comment)) {
+  if (Php.truthy(comment)) {
     const raw = typeof COMMENT === "string" ? COMMENT : comment
     session.commentHead = raw.length > 10_000 ? `${raw.slice(0, 10_000)}...` : raw
   }
@@ -208,7 +206,7 @@ const messageSessionStart: Handler = (context) => {
   const chat = checkAccess(context, context.params.CHAT_ID)
   if (isOutcome(chat)) return chat
   const { portal, userId } = context
-  const messageId = phpInt(context.params.MESSAGE_ID)
+  const messageId = Php.intval(context.params.MESSAGE_ID)
   const message = portal.messages.find((m) => m.id === messageId)
   const session = Portal.runningSession(portal, chat.id)
   if (session !== undefined && message !== undefined && message.chatId === chat.id) {
@@ -254,22 +252,22 @@ const crmLeadCreate: Handler = (context) => {
 }
 
 /**
- * The session handlers, by lowercased method name.
+ * The session handlers, by declaration.
  *
  * @since 0.1.0
  * @category handlers
  */
-export const handlers: ReadonlyArray<readonly [string, Handler]> = [
-  ["imopenlines.session.mode.silent", sessionModeSilent],
-  ["imopenlines.session.mode.pin", sessionModePin],
-  ["imopenlines.session.mode.unpin", sessionModeUnpin],
-  ["imopenlines.session.mode.pinall", pinAll(true)],
-  ["imopenlines.session.mode.unpinall", pinAll(false)],
-  ["imopenlines.session.start", sessionStart],
-  ["imopenlines.session.open", sessionOpen],
-  ["imopenlines.session.join", sessionJoin],
-  ["imopenlines.session.intercept", sessionIntercept],
-  ["imopenlines.session.head.vote", sessionHeadVote],
-  ["imopenlines.message.session.start", messageSessionStart],
-  ["imopenlines.crm.lead.create", crmLeadCreate]
+export const handlers: ReadonlyArray<readonly [Method.Any, Handler]> = [
+  [ImOpenLines.sessionModeSilent, sessionModeSilent],
+  [ImOpenLines.sessionModePin, sessionModePin],
+  [ImOpenLines.sessionModeUnpin, sessionModeUnpin],
+  [ImOpenLines.sessionModePinAll, pinAll(true)],
+  [ImOpenLines.sessionModeUnpinAll, pinAll(false)],
+  [ImOpenLines.sessionStart, sessionStart],
+  [ImOpenLines.sessionOpen, sessionOpen],
+  [ImOpenLines.sessionJoin, sessionJoin],
+  [ImOpenLines.sessionIntercept, sessionIntercept],
+  [ImOpenLines.sessionHeadVote, sessionHeadVote],
+  [ImOpenLines.messageSessionStart, messageSessionStart],
+  [ImOpenLines.crmLeadCreate, crmLeadCreate]
 ]
