@@ -189,7 +189,10 @@ export const parseQuery = (query: string): Either.Either<Record<string, unknown>
       })
     )
   }
-  return Either.right(toPhpArrays(parsed) as Record<string, unknown>)
+  // The params themselves stay a map (`0=a` is the param "0"); the levels below follow PHP's array rules.
+  const params: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) params[key] = toPhpArrays(value)
+  return Either.right(params)
 }
 
 /** Sequential keys to lists, on qs's output (at most {@link maxKeyNesting} levels deep, so recursion is safe). */
@@ -213,8 +216,12 @@ const multipartFields = (body: string, boundary: string): string =>
     const name = /content-disposition:[^\r\n]*;\s*name="([^"]*)"/i.exec(headers)
     if (name === null || /;\s*filename=/i.test(headers)) return []
     const value = part.slice(split + 4).replace(/\r\n$/, "")
-    return [`${encodeURIComponent(name[1]!)}=${encodeURIComponent(value)}`]
+    return [`${encodeURIComponent(wellFormed(name[1]!))}=${encodeURIComponent(wellFormed(value))}`]
   }).join("&")
+
+/** Lone surrogates as U+FFFD, as a UTF-8 decoder reads them (`encodeURIComponent` throws on them). */
+const wellFormed = (text: string): string =>
+  text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD")
 
 /**
  * Builds a call's params the way the server does (wire sheet §1.2): the query string first; for a POST, a

@@ -289,3 +289,18 @@ describe("WireRequest refusals as the portal's envelopes", () => {
     strictEqual(invalid.missing, false)
   })
 })
+
+describe("WireRequest.parseQuery keeps the params a map", () => {
+  it("reads sequential top-level keys as params, not as a list", () => {
+    deepStrictEqual(accepted(WireRequest.parseQuery("0=a&1=b")), { "0": "a", "1": "b" })
+    deepStrictEqual(accepted(WireRequest.parseQuery("[]=x")), { "0": "x" })
+  })
+
+  it("reads multipart text with lone surrogates as U+FFFD instead of throwing", () => {
+    const body = "--XB\r\nContent-Disposition: form-data; name=\"CHAT_ID\"\r\n\r\n\uD800\r\n--XB--\r\n"
+    deepStrictEqual(
+      accepted(WireRequest.requestParams({ method: "POST", search: "", contentType: "multipart/form-data; boundary=XB", body })),
+      { CHAT_ID: "\uFFFD" }
+    )
+  })
+})
