@@ -110,8 +110,24 @@ export const fromWireError = (wire: {
 }): ErrorReply => ({ status: wire.status, body: { error: wire.code, error_description: wire.description } })
 
 /**
- * The error envelope of a declared error class: its code, and its documented description and status unless others
- * are given (the portal reuses some codes with several texts; a status profile may change a status).
+ * The wire error of a declared error class, before it becomes an envelope: its code, and its documented description
+ * and status unless others are given (the portal reuses some codes with several texts; a status profile may change a
+ * status).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const wireError = (
+  Class: PortalError.PortalErrorClass<any>,
+  options?: { readonly description?: string | undefined; readonly status?: number | undefined }
+): PortalError.WireError & { readonly status: number } => ({
+  code: Class.spec.code,
+  description: options?.description ?? Class.spec.description,
+  status: options?.status ?? Class.spec.status
+})
+
+/**
+ * The error envelope of a declared error class (see {@link wireError}).
  *
  * @since 0.1.0
  * @category constructors
@@ -119,12 +135,7 @@ export const fromWireError = (wire: {
 export const error = (
   Class: PortalError.PortalErrorClass<any>,
   options?: { readonly description?: string | undefined; readonly status?: number | undefined }
-): ErrorReply =>
-  fromWireError({
-    code: Class.spec.code,
-    description: options?.description ?? Class.spec.description,
-    status: options?.status ?? Class.spec.status
-  })
+): ErrorReply => fromWireError(wireError(Class, options))
 
 /**
  * `ERROR_ARGUMENT` (HTTP 400) with the `argument` key naming the param, as the portal maps an `ArgumentException`

@@ -47,6 +47,14 @@ describe("Envelope errors (wire sheet §1.5)", () => {
     })
   })
 
+  it("builds the wire error of a declared class, before it is an envelope", () => {
+    deepStrictEqual(Envelope.wireError(PortalError.UserNotOperator, { description: "Attempt to close the dialog" }), {
+      code: "ERROR_USER_NOT_OPERATOR",
+      description: "Attempt to close the dialog",
+      status: 400
+    })
+  })
+
   it("takes another description or status when given (one code, several texts; a status profile)", () => {
     deepStrictEqual(Envelope.error(PortalError.InsufficientScope, { description: "", status: 401 }), {
       status: 401,

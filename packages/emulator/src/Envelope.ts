@@ -46,8 +46,7 @@ export const paged = (
 /**
  * A handler's return split into the envelope's `result`, `next` and `total`.
  *
- * @since 0.1.0
- * @category models
+ * @internal
  */
 export interface Hoisted {
   readonly result: unknown
@@ -59,8 +58,7 @@ export interface Hoisted {
  * Moves `next` and `total` out of a handler's return (wire sheet §1.4, `processResponse`): from a {@link Paged}, or
  * from a plain object's own keys, cast with `intval`; what remains of such an object follows PHP's array rules.
  *
- * @since 0.1.0
- * @category envelopes
+ * @internal
  */
 export const hoist = (value: unknown): Hoisted => {
   if (value instanceof Paged) return { result: value.result, next: value.next, total: value.total }
@@ -110,8 +108,7 @@ const isoSeconds = (ms: number): string => {
  * them, float `finish` and `duration` (seconds), ISO-8601 dates, and, when the operating limiter is active, the
  * `operating_reset_at` (Unix seconds) and `operating` (float seconds) of §3.2.
  *
- * @since 0.1.0
- * @category envelopes
+ * @internal
  */
 export const timeBlock = (
   startMs: number,
@@ -136,7 +133,6 @@ export const timeBlock = (
 /**
  * Formats seconds as the cloud's `X-Bitrix-Rest-*` timing headers print them: 10 decimals.
  *
- * @since 0.1.0
- * @category envelopes
+ * @internal
  */
 export const headerSeconds = (seconds: number): string => seconds.toFixed(10)

@@ -61,8 +61,7 @@ export type Journal = Array<Entry>
  * Appends an entry. With a `limit`, the oldest entries are dropped in chunks once the journal holds more than
  * `limit` plus a tenth (at least 1,000), so a long benchmark does not grow memory without bound.
  *
- * @since 0.1.0
- * @category constructors
+ * @internal
  */
 export const append = (journal: Journal, entry: Entry, limit: number | undefined): void => {
   journal.push(entry)
@@ -74,8 +73,7 @@ export const append = (journal: Journal, entry: Entry, limit: number | undefined
 /**
  * Param names whose values are secrets: the credential params of a REST call plus the OAuth server's.
  *
- * @since 0.1.0
- * @category redaction
+ * @internal
  */
 export const secretParams: ReadonlySet<string> = new Set([
   ...WireRequest.credentialParams,
@@ -88,8 +86,7 @@ const secretInQuery = /(^|[?&])(auth|access_token|refresh_token|client_secret|ap
 /**
  * Removes credential params from a `batch` command string (`method?query`).
  *
- * @since 0.1.0
- * @category redaction
+ * @internal
  */
 export const stripCommand = (command: string): string =>
   command.includes("=") ?
@@ -99,8 +96,7 @@ export const stripCommand = (command: string): string =>
 /**
  * Params without their credential keys (top level), and `batch` command strings without credential params.
  *
- * @since 0.1.0
- * @category redaction
+ * @internal
  */
 export const stripParams = (params: Readonly<Record<string, unknown>>): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
@@ -114,8 +110,7 @@ export const stripParams = (params: Readonly<Record<string, unknown>>): Record<s
 /**
  * An entry as the control API shows it: params deep-copied with any secret-named key replaced by `"[redacted]"`.
  *
- * @since 0.1.0
- * @category redaction
+ * @internal
  */
 export const redact = (entry: Entry): Entry => ({ ...entry, params: redactValue(entry.params) as Entry["params"] })
 

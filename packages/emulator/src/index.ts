@@ -1,11 +1,6 @@
 /**
  * @since 0.1.0
  */
-export * as Batch from "./Batch.js"
-
-/**
- * @since 0.1.0
- */
 export * as ControlApi from "./ControlApi.js"
 
 /**

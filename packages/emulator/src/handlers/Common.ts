@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Php, PortalError } from "@bitrix24-effect/core"
+import { Envelope, Php, PortalError } from "@bitrix24-effect/core"
 import * as Portal from "../Portal.js"
 
 /**
@@ -50,7 +50,7 @@ export const succeed = (result: unknown): Outcome => ({ _tag: "Success", result 
  */
 export const fail = (Class: PortalError.PortalErrorClass<any>, description?: string): Outcome => ({
   _tag: "Failure",
-  error: { code: Class.spec.code, description: description ?? Class.spec.description, status: Class.spec.status }
+  error: Envelope.wireError(Class, { description })
 })
 
 /**

@@ -12,7 +12,7 @@ import * as Effect from "effect/Effect"
 import type * as Faults from "../Faults.js"
 import * as Journal from "../Journal.js"
 import { type Instance, systemError } from "./instance.js"
-import { type Context, record, type Reply } from "./pipeline.js"
+import { type Context, recordRefused, type Reply } from "./pipeline.js"
 
 /**
  * A reply as an HttpServerResponse.
@@ -76,16 +76,14 @@ export const faultBefore = (
 ): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
   const log = (status: number, error: string | undefined) => {
     if (!call.journaled) return
-    record(instance, context, {
-      at: instance.clock.now(),
-      method: call.method,
-      params: Journal.stripParams(call.params),
-      auth: "none",
-      entity: undefined,
+    const at = instance.clock.now()
+    recordRefused(
+      instance,
+      context,
+      { at, method: call.method, params: Journal.stripParams(call.params) },
       status,
-      error,
-      executed: false
-    })
+      error
+    )
   }
   switch (fault.kind) {
     case "drop-before":

@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import type { PortalError } from "@bitrix24-effect/core"
+import { Envelope, type PortalError } from "@bitrix24-effect/core"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as Effect from "effect/Effect"
@@ -77,8 +77,8 @@ export const systemError = (
   instance: Instance,
   Class: PortalError.PortalErrorClass<any>,
   description?: string
-): WireError => ({
-  code: Class.spec.code,
-  description: description ?? Class.spec.description,
-  status: StatusProfile.status(instance.profile, Class.spec.code, Class.spec.status)
-})
+): WireError =>
+  Envelope.wireError(Class, {
+    description,
+    status: StatusProfile.status(instance.profile, Class.spec.code, Class.spec.status)
+  })

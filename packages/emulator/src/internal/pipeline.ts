@@ -9,7 +9,6 @@
  */
 import { Catalog, Envelope as WireEnvelope, PortalError, Wire, WireRequest } from "@bitrix24-effect/core"
 import * as Either from "effect/Either"
-import * as Batch from "../Batch.js"
 import * as Envelope from "../Envelope.js"
 import * as Faults from "../Faults.js"
 import * as Handlers from "../Handlers.js"
@@ -17,6 +16,7 @@ import * as Journal from "../Journal.js"
 import * as OAuthServer from "../OAuthServer.js"
 import * as StatusProfile from "../StatusProfile.js"
 import { authenticate, type Caller, isCaller } from "./auth.js"
+import * as Batch from "./batch.js"
 import { type Instance, systemError, type WireError } from "./instance.js"
 
 const tokenScopeText = "The request requires higher privileges than provided by the access token"
@@ -72,6 +72,20 @@ export const record = (
     status: context.fault === "drop-after" && context.via === "direct" ? 0 : entry.status,
     fault: context.fault
   }, instance.journalLimit)
+
+/**
+ * Journals a call answered before it could run: refused before auth (the bucket, bad credentials, params over the
+ * limits) or by a fault.
+ *
+ * @internal
+ */
+export const recordRefused = (
+  instance: Instance,
+  context: Context,
+  call: { readonly at: number; readonly method: string; readonly params: Readonly<Record<string, unknown>> },
+  status: number,
+  error: string | undefined
+): void => record(instance, context, { ...call, auth: "none", entity: undefined, status, error, executed: false })
 
 const isRawError = (value: unknown): value is Readonly<Record<string, unknown>> =>
   value !== null && typeof value === "object" && !Array.isArray(value) &&
@@ -238,30 +252,12 @@ export const restReply = (
   }
   if (!instance.limits.admit(now)) {
     const error = systemError(instance, PortalError.QueryLimitExceeded)
-    record(instance, context, {
-      at: now,
-      method: input.method,
-      params,
-      auth: "none",
-      entity: undefined,
-      status: error.status,
-      error: error.code,
-      executed: false
-    })
+    recordRefused(instance, context, { at: now, method: input.method, params }, error.status, error.code)
     failed(error)
   } else {
     const caller = authenticate(instance, input.route, input.params, input.authorization, now)
     if (!isCaller(caller)) {
-      record(instance, context, {
-        at: now,
-        method: input.method,
-        params,
-        auth: "none",
-        entity: undefined,
-        status: caller.status,
-        error: caller.code,
-        executed: false
-      })
+      recordRefused(instance, context, { at: now, method: input.method, params }, caller.status, caller.code)
       failed(caller)
     } else {
       clientId = caller.clientId
@@ -422,16 +418,13 @@ export const readCall = (
     answer: Either.isLeft(read)
       ? (fault) => {
         const reply = WireRequest.refusalReply(method, read.left)
-        record(instance, context(fault), {
-          at: instance.clock.now(),
-          method,
-          params,
-          auth: "none",
-          entity: undefined,
-          status: reply.status,
-          error: reply.body.error,
-          executed: false
-        })
+        recordRefused(
+          instance,
+          context(fault),
+          { at: instance.clock.now(), method, params },
+          reply.status,
+          reply.body.error
+        )
         return refusal(reply, transport)
       }
       : (fault) =>

@@ -4,16 +4,15 @@
  * resolved, `halt` with PHP truthiness, and the five result buckets. The protocol's facts (the limit, the refused
  * methods, the command strings, the reference syntax) are core's `BatchProtocol`.
  *
- * @since 0.1.0
+ * @internal
  */
 import { BatchProtocol, Envelope as WireEnvelope, Php, PortalError, WireRequest } from "@bitrix24-effect/core"
-import * as Envelope from "./Envelope.js"
+import * as Envelope from "../Envelope.js"
 
 /**
  * What one command answered: a result (with its list navigation and `time` block) or an error envelope.
  *
- * @since 0.1.0
- * @category models
+ * @internal
  */
 export type CommandResult =
   | {
@@ -28,8 +27,7 @@ export type CommandResult =
 /**
  * Runs one command: the lowercased method name, its params (references already resolved) and its key.
  *
- * @since 0.1.0
- * @category models
+ * @internal
  */
 export type RunCommand = (method: string, params: Record<string, unknown>, key: string) => CommandResult
 
@@ -66,8 +64,7 @@ const scalarText = (value: unknown): string | undefined => {
  * becomes the referenced value with its type; a reference inside a longer string is replaced only when its target
  * is a scalar (numbers as decimal strings), and left as written otherwise.
  *
- * @since 0.1.0
- * @category references
+ * @internal
  */
 export const resolveReferences = (value: unknown, buckets: Buckets): unknown => {
   if (typeof value === "string") {
@@ -100,8 +97,7 @@ const methodNotAllowed = WireEnvelope.error(PortalError.BatchMethodNotAllowed).b
  * processing stops after the first command that failed. Each bucket follows PHP's array rules: `[]` when empty, a JSON list when its keys are
  * `0..n-1` (a list `cmd` whose commands all succeeded), an object otherwise.
  *
- * @since 0.1.0
- * @category batch
+ * @internal
  */
 export const run = (params: Readonly<Record<string, unknown>>, runCommand: RunCommand): Record<string, unknown> => {
   const halt = Php.truthy(BatchProtocol.param(params, "HALT"))
