@@ -299,7 +299,9 @@ describe("WireRequest.parseQuery keeps the params a map", () => {
   it("reads multipart text with lone surrogates as U+FFFD instead of throwing", () => {
     const body = "--XB\r\nContent-Disposition: form-data; name=\"CHAT_ID\"\r\n\r\n\uD800\r\n--XB--\r\n"
     deepStrictEqual(
-      accepted(WireRequest.requestParams({ method: "POST", search: "", contentType: "multipart/form-data; boundary=XB", body })),
+      accepted(
+        WireRequest.requestParams({ method: "POST", search: "", contentType: "multipart/form-data; boundary=XB", body })
+      ),
       { CHAT_ID: "\uFFFD" }
     )
   })
