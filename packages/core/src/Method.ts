@@ -201,6 +201,27 @@ const toInvalidParams = (method: string) => (error: ParseResult.ParseError): Por
   })
 }
 
+/**
+ * The `TransportError` (`UnexpectedResult`) of a result that does not match its schema: the parse error formatted and
+ * clipped to a few hundred characters, or, for a result nested deeper than `Wire.maxDepth` levels, not formatted at
+ * all (the formatter quotes the result and recurses through it).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const unexpectedResult = (
+  method: string,
+  error: ParseResult.ParseError,
+  result: unknown
+): PortalError.TransportError =>
+  new PortalError.TransportError({
+    method,
+    reason: "UnexpectedResult",
+    description: Wire.tooDeep({ result }) === undefined
+      ? clip(ParseResult.TreeFormatter.formatErrorSync(error))
+      : `the result is nested deeper than ${Wire.maxDepth} levels`
+  })
+
 const tooDeep = (method: string, field: string): PortalError.InvalidParams =>
   new PortalError.InvalidParams({
     method,
@@ -238,15 +259,6 @@ export const make = <
   const invalid = toInvalidParams(spec.method)
   const batchable = spec.batchable ?? true
 
-  const unexpected = (error: ParseResult.ParseError, result: unknown) =>
-    new PortalError.TransportError({
-      method: spec.method,
-      reason: "UnexpectedResult",
-      // The formatter quotes the result and recurses through it: a result nested too deeply is not formatted.
-      description: Wire.tooDeep({ result }) === undefined
-        ? clip(ParseResult.TreeFormatter.formatErrorSync(error))
-        : `the result is nested deeper than ${Wire.maxDepth} levels`
-    })
   const send = (params: Wire.Params) =>
     Effect.flatMap(
       Bitrix24Client,
@@ -260,7 +272,7 @@ export const make = <
             const result = decodeResult(response.result)
             return result._tag === "Right"
               ? Effect.succeed<CallResponse<A>>({ ...response, result: result.right })
-              : Effect.fail(unexpected(result.left, response.result))
+              : Effect.fail(unexpectedResult(spec.method, result.left, response.result))
           }
         })
     )

@@ -2,9 +2,11 @@ import { describe, it } from "@effect/vitest"
 import { assertInstanceOf, assertSome, assertTrue, deepStrictEqual, strictEqual } from "@effect/vitest/utils"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import * as Bitrix24Client from "../src/Bitrix24Client.js"
 import * as ImChat from "../src/ImChat.js"
 import * as ImOpenLines from "../src/ImOpenLines.js"
@@ -319,6 +321,15 @@ describe("calling a method through the Bitrix24Client seam", () => {
       strictEqual(error.reason, "UnexpectedResult")
       strictEqual(error.description, `the result is nested deeper than ${Wire.maxDepth} levels`)
     }))
+
+  it("unexpectedResult clips a long description (it quotes the result)", () => {
+    const result = { chatId: "x".repeat(100_000) }
+    const parsed = Schema.decodeUnknownEither(Schema.Struct({ chatId: Schema.Number }))(result)
+    assertTrue(Either.isLeft(parsed))
+    const error = Method.unexpectedResult("imopenlines.session.open", parsed.left, result)
+    strictEqual(error.reason, "UnexpectedResult")
+    assertTrue(error.description.length < 600, `description of ${error.description.length} characters`)
+  })
 
   it.effect("a wire failure becomes the method's typed error", () =>
     Effect.gen(function*() {

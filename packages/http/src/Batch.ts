@@ -18,11 +18,11 @@
  *
  * @since 0.1.0
  */
-import { BatchProtocol, Bitrix24Client, type Method, PortalError, type Wire } from "@bitrix24-effect/core"
+import { BatchProtocol, Bitrix24Client, Method, PortalError, type Wire } from "@bitrix24-effect/core"
 import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Request from "effect/Request"
 import * as RequestResolver from "effect/RequestResolver"
 import * as Schema from "effect/Schema"
@@ -101,12 +101,10 @@ export const command = <
       if (outcome._tag === "Error") {
         return Either.left(PortalError.fromWire(method.method, outcome.error, method.errors))
       }
-      return Either.mapLeft(decode(outcome.response.result), (error) =>
-        new PortalError.TransportError({
-          method: method.method,
-          reason: "UnexpectedResult",
-          description: ParseResult.TreeFormatter.formatErrorSync(error)
-        }))
+      return Either.mapLeft(
+        decode(outcome.response.result),
+        (error) => Method.unexpectedResult(method.method, error, outcome.response.result)
+      )
     }
   }
 }
