@@ -9,6 +9,7 @@ import * as AST from "effect/SchemaAST"
 import * as Fs from "node:fs"
 import * as Url from "node:url"
 import * as Catalog from "../src/Catalog.js"
+import * as Events from "../src/Events.js"
 import * as Method from "../src/Method.js"
 import * as PortalError from "../src/PortalError.js"
 
@@ -57,6 +58,15 @@ const section = (method: Method.Any): string => {
       method.idempotent ? "yes (replayed after an ambiguous failure)" : "no (never replayed after an ambiguous failure)"
     }`,
     `- Batchable: ${method.batchable === false ? "no" : "yes"}`,
+    ...(method.auth === "application"
+      ? [
+        "- Auth: an OAuth application only (an inbound webhook gets 403 `WRONG_AUTH_TYPE`); the typed call requires " +
+        "`Bitrix24Client.ApplicationAuth`, which only the OAuth transports provide"
+      ]
+      : []),
+    ...(method.embeddedError === undefined
+      ? []
+      : ["- Failures are reported inside HTTP 200 (`result.result: false`); the library types them (status 200)"]),
     `- Source: ${method.source}`,
     "",
     "### Params",
@@ -104,14 +114,53 @@ const section = (method: Method.Any): string => {
     "```",
     "",
     "```sh",
-    `curl -X POST -H "Content-Type: application/json" -d '${
-      JSON.stringify(wire)
-    }' "\${B24_WEBHOOK_URL}${method.method}.json"`,
+    method.auth === "application"
+      ? `curl -X POST -H "Content-Type: application/json" -d '${
+        JSON.stringify({ ...wire, auth: "ACCESS_TOKEN" })
+      }' "\${B24_REST_URL}${method.method}.json"`
+      : `curl -X POST -H "Content-Type: application/json" -d '${
+        JSON.stringify(wire)
+      }' "\${B24_WEBHOOK_URL}${method.method}.json"`,
     "```",
     ""
   ]
   return lines.join("\n")
 }
+
+/** The top-level keys of an event's decoded `data`, or its type when it is not an object. */
+const dataShape = (schema: Schema.Schema.Any): string => {
+  const wire = AST.typeAST(schema.ast)
+  const literals = (wire._tag === "Union" ? wire.types : [wire]).flatMap((ast) =>
+    ast._tag === "TypeLiteral" ? [ast] : []
+  )
+  const keys = [...new Set(literals.flatMap((ast) => ast.propertySignatures.map((p) => String(p.name))))]
+  if (keys.length > 0) return keys.map((key) => `\`${key}\``).join(", ")
+  return literals.length > 0 ? "none" : `\`${cell(String(wire))}\``
+}
+
+const eventsSection = (): Array<string> => [
+  "## Events",
+  "",
+  "Deliveries decode with `Events.Event` (docs/bitrix24-events.md §2.2-§2.4): `event`, the binding ID from " +
+  "`event_handler_id`, `eventId` or `event_id`, `ts` (Unix seconds), `auth` (tokens `Redacted`) and `data` as below. " +
+  "Any other event code decodes to `UnknownEvent` with its `data` as received.",
+  "",
+  "| Event | Scope | Delivered to | `data` keys (decoded) | What it means | Source |",
+  "| --- | --- | --- | --- | --- | --- |",
+  ...Events.codes.map((code) => {
+    const definition: {
+      readonly data: Schema.Schema.Any
+      readonly scope: string
+      readonly summary: string
+      readonly source: string
+      readonly appOnly?: boolean
+    } = Events.definitions[code]
+    return `| \`${code}\` | \`${definition.scope}\` | ${
+      definition.appOnly === true ? "the application that registered the connector" : "every bound application"
+    } | ${dataShape(definition.data)} | ${cell(definition.summary)} | ${definition.source} |`
+  }),
+  ""
+]
 
 const render = (): string =>
   [
@@ -120,8 +169,10 @@ const render = (): string =>
     "Generated from the declarations in `packages/core` by `pnpm run reference`; do not edit by hand.",
     "",
     ...Catalog.methods.map((m) => `- [\`${m.method}\`](#${m.method.replace(/\./g, "")})`),
+    "- [Events](#events)",
     "",
     ...Catalog.methods.map(section),
+    ...eventsSection(),
     "## System errors",
     "",
     "Any method may fail with these (the seed pages' system-error table, docs/bitrix24-wire.md §3-§5).",

@@ -97,3 +97,17 @@ export const callRaw = (
       attributes: { "bitrix24.method": method }
     })
   )
+
+/**
+ * Proof that the transport authenticates as an OAuth application (an application's access token), not as an inbound
+ * webhook. Methods declared with `auth: "application"` (`event.*`, `imconnector.*`: the portal refuses webhooks with
+ * 403 `WRONG_AUTH_TYPE`, events sheet §1, §5.1) require it, so calling them through a webhook transport does not
+ * compile. The OAuth transports of `@bitrix24-effect/http` provide it; the webhook transport does not.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class ApplicationAuth extends Context.Tag("@bitrix24-effect/core/ApplicationAuth")<ApplicationAuth, {
+  /** The portal's origin the application context belongs to (safe to log). */
+  readonly portal: string
+}>() {}

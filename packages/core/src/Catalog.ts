@@ -5,8 +5,12 @@
  *
  * @since 0.1.0
  */
+import * as Event from "./Event.js"
 import * as ImChat from "./ImChat.js"
+import * as ImConnector from "./ImConnector.js"
+import * as ImMessage from "./ImMessage.js"
 import * as ImOpenLines from "./ImOpenLines.js"
+import * as ImOpenLinesConfig from "./ImOpenLinesConfig.js"
 import * as Method from "./Method.js"
 
 /**
@@ -15,7 +19,7 @@ import * as Method from "./Method.js"
  * @since 0.1.0
  * @category catalog
  */
-export const modules = { ImOpenLines, ImChat } as const
+export const modules = { ImOpenLines, ImChat, ImOpenLinesConfig, ImConnector, ImMessage, Event } as const
 
 const declared: ReadonlyArray<readonly [exportName: string, method: Method.Any]> = Object.entries(modules).flatMap((
   [moduleName, module]

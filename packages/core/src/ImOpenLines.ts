@@ -146,27 +146,12 @@ export const sessionStart = Method.make({
 /** The rest of an object the portal sends: kept as received, so keys a newer portal adds never fail decoding. */
 const rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
-/** A number the portal usually sends as a JSON number (and sometimes as a decimal string). Encodes as a number. */
-const numeric = Schema.Union(Schema.Number, Schema.NumberFromString)
+const numeric = Wire.Numeric
 
 /** A number the portal usually sends as a decimal string (database values). Encodes back as a string. */
 const numericText = Schema.Union(Schema.NumberFromString, Schema.Number)
 
-/**
- * A PHP associative array: a JSON object, or `[]` when it is empty (PHP's `json_encode` writes an empty array as a
- * list, wire sheet §1.4). Decodes to a record either way.
- */
-const phpMap = <V extends Schema.Schema.Any>(value: V) => {
-  const record = Schema.Record({ key: Schema.String, value })
-  return Schema.Union(
-    record,
-    Schema.transform(Schema.Tuple(), record, {
-      strict: true,
-      decode: () => ({}),
-      encode: () => [] as const
-    })
-  )
-}
+const phpMap = Wire.phpMap
 
 /**
  * A USER_CODE: `<connector>|<LINE_ID>|<CONNECTOR_CHAT_ID>|<CONNECTOR_USER_ID>`, e.g. `livechat|1|2043|5` (wire

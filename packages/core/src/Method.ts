@@ -14,7 +14,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as AST from "effect/SchemaAST"
-import { Bitrix24Client, type CallResponse } from "./Bitrix24Client.js"
+import { ApplicationAuth, Bitrix24Client, type CallResponse } from "./Bitrix24Client.js"
 import * as Envelope from "./Envelope.js"
 import * as PortalError from "./PortalError.js"
 import * as Wire from "./Wire.js"
@@ -72,7 +72,8 @@ export interface Spec<
   Fields extends Schema.Struct.Fields,
   A,
   I,
-  Errors extends ReadonlyArray<PortalError.PortalErrorClass<any>>
+  Errors extends ReadonlyArray<PortalError.PortalErrorClass<any>>,
+  Auth extends AuthKind = "any"
 > {
   /** The REST method name, e.g. `imopenlines.session.mode.silent`. */
   readonly method: Name
@@ -105,7 +106,39 @@ export interface Spec<
   readonly example: Params<Fields>
   /** Set when the portal marks the method deprecated. */
   readonly deprecated?: string
+  /**
+   * Which credentials the portal accepts: `"any"` (the default: an inbound webhook or an OAuth token) or
+   * `"application"` (an OAuth application's token only; a webhook is refused with 403 `WRONG_AUTH_TYPE`, events sheet
+   * §1, §5.1). An `"application"` method requires `Bitrix24Client.ApplicationAuth` besides the client, so calling it
+   * through a webhook transport is a compile error (see {@link Requirements}).
+   */
+  readonly auth?: Auth
+  /**
+   * For methods that report failures inside a successful answer (`imconnector.register`:
+   * `{"result":{"result":false,"error":…}}` with HTTP 200, events sheet §5.1): reads the raw `result` and returns the
+   * wire error it carries, or `undefined` for a real success. The error is typed like any portal error, against
+   * {@link errors}, with the status the class declares.
+   */
+  readonly embeddedError?: (result: unknown) => { readonly code: string; readonly description: string } | undefined
 }
+
+/**
+ * Which credentials a method accepts (see {@link Spec.auth}).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type AuthKind = "any" | "application"
+
+/**
+ * What calling a method with this auth needs: the client, plus the proof of an application context for
+ * `"application"` methods.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Requirements<A extends AuthKind> = A extends "application" ? Bitrix24Client | ApplicationAuth
+  : Bitrix24Client
 
 /**
  * The error channel of a declared method: its own codes, the system codes, the unknown-code fallback, bad input and
@@ -123,7 +156,9 @@ export type MethodError<Errors extends ReadonlyArray<PortalError.PortalErrorClas
 
 /**
  * A declared, callable method. `method(params)` yields the decoded result; `withResponse(params)` also yields the
- * `time` block and list paging; `fromWire(params)` starts from untyped wire params (CLI, proxy).
+ * `time` block and list paging; `fromWire(params)` starts from untyped wire params (CLI, proxy). The typed calls
+ * need {@link Requirements} of the method's auth; `fromWire` needs only the client (it forwards what it is given and
+ * the portal judges the credentials, as a proxy must).
  *
  * @since 0.1.0
  * @category models
@@ -133,14 +168,17 @@ export interface Method<
   Fields extends Schema.Struct.Fields,
   A,
   I,
-  Errors extends ReadonlyArray<PortalError.PortalErrorClass<any>>
-> extends Spec<Name, Fields, A, I, Errors> {
-  (params: Params<Fields>): Effect.Effect<A, MethodError<Errors>, Bitrix24Client>
+  Errors extends ReadonlyArray<PortalError.PortalErrorClass<any>>,
+  Auth extends AuthKind = "any"
+> extends Spec<Name, Fields, A, I, Errors, Auth> {
+  (params: Params<Fields>): Effect.Effect<A, MethodError<Errors>, Requirements<Auth>>
   readonly [TypeId]: TypeId
   /** The params schema: Type is the typed API, Encoded the wire form. Includes the `check`. */
   readonly paramsSchema: Schema.Schema<Params<Fields>, WireParams<Fields>>
   /** Like calling the method, but keeps the envelope's `time`, `next` and `total`. */
-  readonly withResponse: (params: Params<Fields>) => Effect.Effect<CallResponse<A>, MethodError<Errors>, Bitrix24Client>
+  readonly withResponse: (
+    params: Params<Fields>
+  ) => Effect.Effect<CallResponse<A>, MethodError<Errors>, Requirements<Auth>>
   /** Decodes untyped wire params (strings from a form, a CLI or a proxy client), then calls. */
   readonly fromWire: (params: unknown) => Effect.Effect<CallResponse<A>, MethodError<Errors>, Bitrix24Client>
   /** Validates typed params and encodes them for the wire, with no I/O. */
@@ -161,13 +199,13 @@ export interface Method<
  * @category models
  */
 export interface Any
-  extends Spec<string, Schema.Struct.Fields, any, any, ReadonlyArray<PortalError.PortalErrorClass<any>>>
+  extends Spec<string, Schema.Struct.Fields, any, any, ReadonlyArray<PortalError.PortalErrorClass<any>>, AuthKind>
 {
-  (params: any): Effect.Effect<any, any, Bitrix24Client>
+  (params: any): Effect.Effect<any, any, any>
   readonly [TypeId]: TypeId
   readonly check?: (params: any) => { readonly field: string; readonly message: string } | undefined
   readonly paramsSchema: Schema.Schema<any, any>
-  readonly withResponse: (params: any) => Effect.Effect<CallResponse<any>, any, Bitrix24Client>
+  readonly withResponse: (params: any) => Effect.Effect<CallResponse<any>, any, any>
   readonly fromWire: (params: unknown) => Effect.Effect<CallResponse<any>, any, Bitrix24Client>
   readonly encodeParams: (params: any) => Effect.Effect<Wire.Params, PortalError.InvalidParams>
   readonly encodeParamsEither: (params: any) => Either.Either<Wire.Params, PortalError.InvalidParams>
@@ -241,8 +279,9 @@ export const make = <
   Fields extends Schema.Struct.Fields,
   A,
   I,
-  const Errors extends ReadonlyArray<PortalError.PortalErrorClass<any>>
->(spec: Spec<Name, Fields, A, I, Errors>): Method<Name, Fields, A, I, Errors> => {
+  const Errors extends ReadonlyArray<PortalError.PortalErrorClass<any>>,
+  const Auth extends AuthKind = "any"
+>(spec: Spec<Name, Fields, A, I, Errors, Auth>): Method<Name, Fields, A, I, Errors, Auth> => {
   const struct = Schema.Struct(spec.params)
   const check = spec.check
   const checked = check === undefined ? struct : struct.pipe(Schema.filter((params) => {
@@ -258,6 +297,9 @@ export const make = <
   const decodeResult = Schema.decodeUnknownEither(spec.result)
   const invalid = toInvalidParams(spec.method)
   const batchable = spec.batchable ?? true
+  const embeddedError = spec.embeddedError
+  const typeError = (wire: { readonly code: string; readonly description: string }) =>
+    PortalError.fromWire(spec.method, { ...wire, status: undefined }, spec.errors)
 
   const send = (params: Wire.Params) =>
     Effect.flatMap(
@@ -268,7 +310,9 @@ export const make = <
             Effect.fail(
               failure._tag === "WireFailure" ? PortalError.fromWire(spec.method, failure, spec.errors) : failure
             ),
-          onSuccess: (response) => {
+          onSuccess: (response): Effect.Effect<CallResponse<A>, MethodError<Errors>> => {
+            const embedded = embeddedError === undefined ? undefined : embeddedError(response.result)
+            if (embedded !== undefined) return Effect.fail(typeError(embedded))
             const result = decodeResult(response.result)
             return result._tag === "Right"
               ? Effect.succeed<CallResponse<A>>({ ...response, result: result.right })
@@ -297,11 +341,16 @@ export const make = <
       attributes: { "bitrix24.method": spec.method, "bitrix24.idempotent": spec.idempotent }
     })
 
-  const withResponse = (params: Params<Fields>) =>
+  const withClient = (params: Params<Fields>) =>
     traced(Effect.suspend((): Effect.Effect<CallResponse<A>, MethodError<Errors>, Bitrix24Client> => {
       const wire = encodeParamsEither(params)
       return wire._tag === "Right" ? send(wire.right) : Effect.fail(wire.left)
     }))
+  // An application method really needs the proof: without it in context the typed call does not run.
+  const withResponse = (
+    params: Params<Fields>
+  ): Effect.Effect<CallResponse<A>, MethodError<Errors>, Bitrix24Client | ApplicationAuth> =>
+    spec.auth === "application" ? Effect.zipRight(ApplicationAuth, withClient(params)) : withClient(params)
   const fromWire = (params: unknown) =>
     traced(decodeParams(params).pipe(Effect.flatMap(encodeParams), Effect.flatMap(send)))
   const call = (params: Params<Fields>) => Effect.map(withResponse(params), (response) => response.result)
@@ -315,7 +364,7 @@ export const make = <
     encodeParams,
     encodeParamsEither,
     decodeParams
-  }) as unknown as Method<Name, Fields, A, I, Errors>
+  }) as unknown as Method<Name, Fields, A, I, Errors, Auth>
 }
 
 /**

@@ -489,6 +489,343 @@ export class NotLoadSessionOrChat extends declare<NotLoadSessionOrChat>()("NotLo
 }) {}
 
 // ---------------------------------------------------------------------------------------------------------------
+// Events, connectors and line setup (docs/bitrix24-events.md §1, §3, §5)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * `WRONG_AUTH_TYPE` (403): the method needs an OAuth application's context; an inbound webhook (or another auth type)
+ * is refused (events sheet §1, §5.1). The status of the `event.*` answer is not documented (§7.7); 403, the status the
+ * connector pages list, is assumed for both.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class WrongAuthType extends declare<WrongAuthType>()("WrongAuthType", {
+  code: "WRONG_AUTH_TYPE",
+  status: 403,
+  description: "Current authorization type is denied for this method",
+  kind: "method",
+  source: "docs/bitrix24-events.md §1, §5.1, §7.7"
+}) {}
+
+/**
+ * `ERROR_ARGUMENT` (400): a required argument is missing or has the wrong type ("Argument 'X' is null or empty").
+ * The connector methods and `event.*` answer it (events sheet §1.1, §5.1, §5.2).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class ErrorArgument extends declare<ErrorArgument>()("ErrorArgument", {
+  code: "ERROR_ARGUMENT",
+  status: 400,
+  description: "Argument is null or empty",
+  kind: "method",
+  source: "docs/bitrix24-events.md §1.1, §5.1, §5.2"
+}) {}
+
+/**
+ * `NOT_ACTIVE_LINE` (400): the connector is not active on the line (never activated, switched off, or the line is
+ * gone): the messages methods refuse it (events sheet §5.2, §5.6 step 10).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class NotActiveLine extends declare<NotActiveLine>()("NotActiveLine", {
+  code: "NOT_ACTIVE_LINE",
+  status: 400,
+  description: "The connector is not active on this line",
+  kind: "method",
+  source: "docs/bitrix24-events.md §5.2"
+}) {}
+
+/**
+ * `IMCONNECTOR_NO_CORRECT_PROVIDER` (400): no connector with that ID is registered (events sheet §5.2).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class NoCorrectProvider extends declare<NoCorrectProvider>()("NoCorrectProvider", {
+  code: "IMCONNECTOR_NO_CORRECT_PROVIDER",
+  status: 400,
+  description: "Failed to find a correct provider for the connector",
+  kind: "method",
+  source: "docs/bitrix24-events.md §5.2"
+}) {}
+
+/**
+ * `IMCONNECTOR_NOT_SPECIFIED_CORRECT_COMMAND` (400): the connector command could not be run (events sheet §5.2).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class NotSpecifiedCorrectCommand extends declare<NotSpecifiedCorrectCommand>()("NotSpecifiedCorrectCommand", {
+  code: "IMCONNECTOR_NOT_SPECIFIED_CORRECT_COMMAND",
+  status: 400,
+  description: "The command for the connector was not specified correctly",
+  kind: "method",
+  source: "docs/bitrix24-events.md §5.2"
+}) {}
+
+/**
+ * `CHAT_RENAMING_FAILED` (400): `imconnector.chat.name.set` found no open-line chat for the outside chat (events
+ * sheet §5.2).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class ChatRenamingFailed extends declare<ChatRenamingFailed>()("ChatRenamingFailed", {
+  code: "CHAT_RENAMING_FAILED",
+  status: 400,
+  description: "Failed to rename the chat",
+  kind: "method",
+  source: "docs/bitrix24-events.md §5.2"
+}) {}
+
+/**
+ * A failure `imconnector.register` / `imconnector.unregister` report inside HTTP 200, as
+ * `{"result":{"result":false,"error":…,"error_description":…}}` (events sheet §5.1): typed by the method's result
+ * hook (`Method.Spec.embeddedError`), so callers never have to look inside a successful answer. Status 200.
+ */
+const embedded = (code: string, description: string) => ({
+  code,
+  status: 200,
+  description,
+  kind: "method" as const,
+  source: "docs/bitrix24-events.md §5.1, §5.2 (reported inside HTTP 200)"
+})
+
+/**
+ * `APPLICATION_REGISTRATION_ERROR_POINT` (inside HTTP 200): the connector ID contains a dot.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class RegistrationErrorPoint extends declare<RegistrationErrorPoint>()(
+  "RegistrationErrorPoint",
+  embedded("APPLICATION_REGISTRATION_ERROR_POINT", "The connector ID must not contain a dot")
+) {}
+
+/**
+ * `CONNECTOR_ID_REQUIRED` (inside HTTP 200).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class ConnectorIdRequired extends declare<ConnectorIdRequired>()(
+  "ConnectorIdRequired",
+  embedded("CONNECTOR_ID_REQUIRED", "The connector ID is required")
+) {}
+
+/**
+ * `NAME_REQUIRED` (inside HTTP 200).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class NameRequired extends declare<NameRequired>()(
+  "NameRequired",
+  embedded("NAME_REQUIRED", "The connector name is required")
+) {}
+
+/**
+ * `ICON_REQUIRED` (inside HTTP 200).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class IconRequired extends declare<IconRequired>()(
+  "IconRequired",
+  embedded("ICON_REQUIRED", "The connector icon is required")
+) {}
+
+/**
+ * `NO_APPLICATION_ID` (inside HTTP 200): the call does not come from an application.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class NoApplicationId extends declare<NoApplicationId>()(
+  "NoApplicationId",
+  embedded("NO_APPLICATION_ID", "The application ID is missing")
+) {}
+
+/**
+ * `NO_PLACEMENT_HANDLER` (inside HTTP 200).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class NoPlacementHandler extends declare<NoPlacementHandler>()(
+  "NoPlacementHandler",
+  embedded("NO_PLACEMENT_HANDLER", "The placement handler is required")
+) {}
+
+/**
+ * `APPLICATION_REGISTRATION_ERROR` (inside HTTP 200).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class ApplicationRegistrationError extends declare<ApplicationRegistrationError>()(
+  "ApplicationRegistrationError",
+  embedded("APPLICATION_REGISTRATION_ERROR", "The connector could not be registered")
+) {}
+
+/**
+ * `GENERAL_CONNECTOR_REGISTRATION_ERROR` (inside HTTP 200).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class GeneralConnectorRegistrationError extends declare<GeneralConnectorRegistrationError>()(
+  "GeneralConnectorRegistrationError",
+  embedded("GENERAL_CONNECTOR_REGISTRATION_ERROR", "The connector could not be registered")
+) {}
+
+/**
+ * `APPLICATION_UNREGISTRATION_ERROR` (inside HTTP 200): no connector with that ID is registered by the application.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class ApplicationUnregistrationError extends declare<ApplicationUnregistrationError>()(
+  "ApplicationUnregistrationError",
+  embedded("APPLICATION_UNREGISTRATION_ERROR", "The connector could not be unregistered")
+) {}
+
+/**
+ * `ERROR_EVENT_NOT_FOUND` (400): the event code is unknown, or not in the application's granted scopes (events sheet
+ * §1.1).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class EventNotFound extends declare<EventNotFound>()("EventNotFound", {
+  code: "ERROR_EVENT_NOT_FOUND",
+  status: 400,
+  description: "Event not found",
+  kind: "method",
+  source: "docs/bitrix24-events.md §1.1"
+}) {}
+
+/**
+ * `ACCESS_DENIED` (403) from `event.*`: offline events, and binding for another user (`auth_type`), need an
+ * administrator (events sheet §1.1, §1.2, §3.1). Told apart from the plan denial {@link AccessDeniedByPlan} by its
+ * text, which never mentions a plan.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class EventAccessDenied extends declare<EventAccessDenied>()("EventAccessDenied", {
+  code: "ACCESS_DENIED",
+  status: 403,
+  description: "Access denied!",
+  kind: "method",
+  source: "docs/bitrix24-events.md §1.1, §1.2, §3.1",
+  matches: (wire) => !/commercial plan|subscription/i.test(wire.description)
+}) {}
+
+/**
+ * `ERROR_CORE` (400): the handler could not be set, typically because the same event and handler URL are bound
+ * already (events sheet §1.1; the status is not documented, 400 is assumed).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class ErrorCore extends declare<ErrorCore>()("ErrorCore", {
+  code: "ERROR_CORE",
+  status: 400,
+  description: "Unable to set event handler",
+  kind: "method",
+  source: "docs/bitrix24-events.md §1.1"
+}) {}
+
+/**
+ * `ERROR_WRONG_HANDLER_URL` (400): the handler is not an `http`/`https` URL whose host contains a dot (events sheet
+ * §1.1; status assumed).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class WrongHandlerUrl extends declare<WrongHandlerUrl>()("WrongHandlerUrl", {
+  code: "ERROR_WRONG_HANDLER_URL",
+  status: 400,
+  description: "Wrong handler URL",
+  kind: "method",
+  source: "docs/bitrix24-events.md §1.1"
+}) {}
+
+/**
+ * `CONFIG_ID_EMPTY` (400): `imopenlines.config.*` without a `CONFIG_ID` (events sheet §5.5).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class ConfigIdEmpty extends declare<ConfigIdEmpty>()("ConfigIdEmpty", {
+  code: "CONFIG_ID_EMPTY",
+  status: 400,
+  description: "Config ID can't be empty",
+  kind: "method",
+  source: "docs/bitrix24-events.md §5.5"
+}) {}
+
+/**
+ * `CONFIG_WRONG_USER_PERMISSION` (403): the caller may not change open-line settings (events sheet §5.5).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class ConfigWrongUserPermission extends declare<ConfigWrongUserPermission>()("ConfigWrongUserPermission", {
+  code: "CONFIG_WRONG_USER_PERMISSION",
+  status: 403,
+  description: "You do not have permission to change the settings of this open line",
+  kind: "method",
+  source: "docs/bitrix24-events.md §5.5"
+}) {}
+
+/**
+ * `MESSAGE_EMPTY` (400): `im.message.add` without text (or attachment).
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class MessageEmpty extends declare<MessageEmpty>()("MessageEmpty", {
+  code: "MESSAGE_EMPTY",
+  status: 400,
+  description: "Message can't be empty",
+  kind: "method",
+  source: "im.message.add documentation page (not in the fact sheets)"
+}) {}
+
+/**
+ * `MESSAGE_ID_ERROR` (400): `im.message.update` / `.delete` without a valid message ID.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class MessageIdError extends declare<MessageIdError>()("MessageIdError", {
+  code: "MESSAGE_ID_ERROR",
+  status: 400,
+  description: "Message ID can't be empty",
+  kind: "method",
+  source: "im.message.update / im.message.delete documentation pages (not in the fact sheets)"
+}) {}
+
+/**
+ * `CANT_EDIT_MESSAGE` (400): the message is not the caller's, or can no longer be changed.
+ *
+ * @since 0.1.0
+ * @category method errors
+ */
+export class CantEditMessage extends declare<CantEditMessage>()("CantEditMessage", {
+  code: "CANT_EDIT_MESSAGE",
+  status: 400,
+  description: "Time has expired for modification or you don't have access",
+  kind: "method",
+  source: "im.message.update / im.message.delete documentation pages (not in the fact sheets)"
+}) {}
+
+// ---------------------------------------------------------------------------------------------------------------
 // System codes: any method (seed system-error table, wire sheet §3-§5)
 // ---------------------------------------------------------------------------------------------------------------
 

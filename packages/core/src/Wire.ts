@@ -132,6 +132,52 @@ export const DialogId = Schema.Union(
 ).annotations({ identifier: "DialogId", [KindAnnotationId]: "text" })
 
 /**
+ * A boolean sent as the number `1` or `0`, for params the portal reads with PHP's `empty()` (`imconnector.activate`'s
+ * `ACTIVE`: any non-empty value, `"N"` and `"false"` included, switches the connector on, events sheet §5.2, §6 #10).
+ * Only `1`/`0` (or their strings, from a form) are accepted on the wire side.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const OneZero = Schema.transform(
+  Schema.Literal(1, 0, "1", "0").annotations({ message: () => "must be 1 or 0" }),
+  Schema.Boolean,
+  {
+    strict: true,
+    decode: (flag) => flag === 1 || flag === "1",
+    encode: (on) => (on ? 1 as const : 0 as const)
+  }
+).annotations({ identifier: "OneZero", [KindAnnotationId]: "flag" })
+
+/**
+ * A number the portal usually sends as a JSON number and sometimes as a decimal string (form bodies, database
+ * values). Decodes to a number; encodes as a number.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Numeric = Schema.Union(Schema.Number, Schema.NumberFromString)
+
+/**
+ * A PHP associative array: a JSON object, or `[]` when it is empty (PHP's `json_encode` writes an empty array as a
+ * list, wire sheet §1.4). Decodes to a record either way.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const phpMap = <V extends Schema.Schema.Any>(value: V) => {
+  const record = Schema.Record({ key: Schema.String, value })
+  return Schema.Union(
+    record,
+    Schema.transform(Schema.Tuple(), record, {
+      strict: true,
+      decode: () => ({}),
+      encode: () => [] as const
+    })
+  )
+}
+
+/**
  * Reads the parameter kind recorded on a schema (see {@link KindAnnotationId}).
  *
  * @since 0.1.0

@@ -21,12 +21,37 @@ export * as Envelope from "./Envelope.js"
 /**
  * @since 0.1.0
  */
+export * as Event from "./Event.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Events from "./Events.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as ImChat from "./ImChat.js"
 
 /**
  * @since 0.1.0
  */
+export * as ImConnector from "./ImConnector.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ImMessage from "./ImMessage.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as ImOpenLines from "./ImOpenLines.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ImOpenLinesConfig from "./ImOpenLinesConfig.js"
 
 /**
  * @since 0.1.0

@@ -32,14 +32,48 @@ const names = [
   "imopenlines.session.mode.unpinAll",
   "imopenlines.session.open",
   "imopenlines.session.start",
-  "im.chat.mute"
+  "im.chat.mute",
+  // docs/bitrix24-events.md §5.5, §5.2, then im.message.*, then §1 and §3
+  "imopenlines.config.add",
+  "imopenlines.config.delete",
+  "imopenlines.config.get",
+  "imopenlines.config.list.get",
+  "imopenlines.config.path.get",
+  "imopenlines.config.update",
+  "imconnector.activate",
+  "imconnector.chat.name.set",
+  "imconnector.connector.data.set",
+  "imconnector.delete.messages",
+  "imconnector.list",
+  "imconnector.register",
+  "imconnector.send.messages",
+  "imconnector.send.status.delivery",
+  "imconnector.send.status.reading",
+  "imconnector.set.error",
+  "imconnector.status",
+  "imconnector.unregister",
+  "imconnector.update.messages",
+  "im.message.add",
+  "im.message.delete",
+  "im.message.update",
+  "event.bind",
+  "event.get",
+  "event.offline.clear",
+  "event.offline.error",
+  "event.offline.get",
+  "event.offline.list",
+  "event.test",
+  "event.unbind",
+  "events"
 ]
+
+const scopeOf = (name: string) => name.startsWith("event") ? "_global" : name.startsWith("im.") ? "im" : "imopenlines"
 
 describe("Catalog: the open-lines session and operator family, and im.chat.mute", () => {
   it("lists each method once, with its scope", () => {
     deepStrictEqual(
       Catalog.methods.map((method) => [method.method, method.scope]),
-      names.map((name) => [name, name.startsWith("im.") ? "im" : "imopenlines"])
+      names.map((name) => [name, scopeOf(name)])
     )
     strictEqual(new Set(Catalog.methods.map((method) => method.method.toLowerCase())).size, names.length)
   })
@@ -72,7 +106,38 @@ describe("Catalog: the open-lines session and operator family, and im.chat.mute"
       "ImOpenLines.sessionModeUnpinAll",
       "ImOpenLines.sessionOpen",
       "ImOpenLines.sessionStart",
-      "ImChat.mute"
+      "ImChat.mute",
+      "ImOpenLinesConfig.add",
+      "ImOpenLinesConfig.remove",
+      "ImOpenLinesConfig.get",
+      "ImOpenLinesConfig.listGet",
+      "ImOpenLinesConfig.pathGet",
+      "ImOpenLinesConfig.update",
+      "ImConnector.activate",
+      "ImConnector.chatNameSet",
+      "ImConnector.connectorDataSet",
+      "ImConnector.deleteMessages",
+      "ImConnector.list",
+      "ImConnector.register",
+      "ImConnector.sendMessages",
+      "ImConnector.sendStatusDelivery",
+      "ImConnector.sendStatusReading",
+      "ImConnector.setError",
+      "ImConnector.status",
+      "ImConnector.unregister",
+      "ImConnector.updateMessages",
+      "ImMessage.add",
+      "ImMessage.remove",
+      "ImMessage.update",
+      "Event.bind",
+      "Event.get",
+      "Event.offlineClear",
+      "Event.offlineError",
+      "Event.offlineGet",
+      "Event.offlineList",
+      "Event.test",
+      "Event.unbind",
+      "Event.events"
     ])
   })
 
@@ -89,7 +154,13 @@ describe("Catalog: the open-lines session and operator family, and im.chat.mute"
         "imopenlines.operator.spam",
         "imopenlines.operator.transfer",
         "imopenlines.session.intercept",
-        "imopenlines.session.start"
+        "imopenlines.session.start",
+        "imopenlines.config.add",
+        "imconnector.send.messages",
+        "im.message.add",
+        "event.bind",
+        "event.offline.get",
+        "event.test"
       ]
     )
   })
@@ -100,6 +171,13 @@ describe("Catalog: the open-lines session and operator family, and im.chat.mute"
       method === ImOpenLines.sessionModeUnpin ||
       !method.description.includes("Undocumented")
     ))
+  })
+
+  it("marks event.* and imconnector.* as needing an application's OAuth, and nothing else", () => {
+    deepStrictEqual(
+      Catalog.methods.filter((method) => method.auth === "application").map((method) => method.method),
+      names.filter((name) => name.startsWith("imconnector.") || name.startsWith("event"))
+    )
   })
 
   it("every example is valid input for its own declaration", () => {

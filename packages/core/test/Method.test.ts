@@ -9,6 +9,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Bitrix24Client from "../src/Bitrix24Client.js"
 import * as ImChat from "../src/ImChat.js"
+import * as ImConnector from "../src/ImConnector.js"
 import * as ImOpenLines from "../src/ImOpenLines.js"
 import * as Method from "../src/Method.js"
 import * as PortalError from "../src/PortalError.js"
@@ -446,4 +447,72 @@ describe("CLI naming derived from a declaration", () => {
     ])
     deepStrictEqual(Method.commandArgs(ImChat.mute, { DIALOG_ID: "sg7" }), ["--dialog-id", "sg7"])
   })
+})
+
+describe("result-embedded failures and application methods", () => {
+  const application = Layer.succeed(Bitrix24Client.ApplicationAuth, { portal: "https://example.bitrix24.com" })
+
+  it.effect("a failure reported inside HTTP 200 is the method's typed error, with the class's status", () =>
+    Effect.gen(function*() {
+      const client = recordingClient(() =>
+        Effect.succeed(success({
+          result: false,
+          error: "APPLICATION_REGISTRATION_ERROR",
+          error_description: "Connector registration failed"
+        }))
+      )
+      const error = yield* Effect.flip(
+        ImConnector.register(ImConnector.register.example).pipe(
+          Effect.provide(client.layer),
+          Effect.provide(application)
+        )
+      )
+      assertInstanceOf(error, PortalError.ApplicationRegistrationError)
+      deepStrictEqual([error.code, error.description, error.status], [
+        "APPLICATION_REGISTRATION_ERROR",
+        "Connector registration failed",
+        200
+      ])
+    }))
+
+  it.effect("an embedded code no class declares is UnknownPortalError; a real success decodes", () =>
+    Effect.gen(function*() {
+      const odd = recordingClient(() => Effect.succeed(success({ result: false, error: "SOMETHING_NEW" })))
+      const unknown = yield* Effect.flip(
+        ImConnector.unregister({ ID: "demo" }).pipe(Effect.provide(odd.layer), Effect.provide(application))
+      )
+      assertInstanceOf(unknown, PortalError.UnknownPortalError)
+      strictEqual(unknown.code, "SOMETHING_NEW")
+      const fine = recordingClient(() => Effect.succeed(success({ result: true })))
+      const result = yield* ImConnector.unregister({ ID: "demo" }).pipe(
+        Effect.provide(fine.layer),
+        Effect.provide(application)
+      )
+      deepStrictEqual(result, { result: true })
+    }))
+
+  it.effect("ACTIVE travels as 1/0, never as Y/N or a JSON boolean", () =>
+    Effect.gen(function*() {
+      const client = recordingClient()
+      yield* ImConnector.activate({ CONNECTOR: "demo", LINE: 1, ACTIVE: true }).pipe(
+        Effect.provide(client.layer),
+        Effect.provide(application)
+      )
+      yield* ImConnector.activate({ CONNECTOR: "demo", LINE: 1, ACTIVE: false }).pipe(
+        Effect.provide(client.layer),
+        Effect.provide(application)
+      )
+      deepStrictEqual(client.calls.map((call) => call.params.ACTIVE), [1, 0])
+      const refused = yield* Effect.flip(ImConnector.activate.decodeParams({ CONNECTOR: "demo", LINE: 1, ACTIVE: "N" }))
+      strictEqual(refused.field, "ACTIVE")
+    }))
+
+  it.effect("an application method does not run without ApplicationAuth in context", () =>
+    Effect.gen(function*() {
+      const client = recordingClient()
+      const run = ImConnector.list({}).pipe(Effect.provide(client.layer)) as Effect.Effect<unknown, unknown>
+      const exit = yield* Effect.exit(run)
+      assertTrue(Exit.isFailure(exit))
+      strictEqual(client.calls.length, 0)
+    }))
 })

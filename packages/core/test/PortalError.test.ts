@@ -151,9 +151,95 @@ const documented: Record<string, ReadonlyArray<readonly [string, number, string]
   ]
 }
 
+const connectorMessages = [
+  ["ERROR_ARGUMENT", 400],
+  ["NOT_ACTIVE_LINE", 400],
+  ["IMCONNECTOR_NO_CORRECT_PROVIDER", 400],
+  ["IMCONNECTOR_NOT_SPECIFIED_CORRECT_COMMAND", 400],
+  ["WRONG_AUTH_TYPE", 403]
+] as const
+const connectorStatus = [["ERROR_ARGUMENT", 400], ["IMCONNECTOR_NO_CORRECT_PROVIDER", 400], [
+  "WRONG_AUTH_TYPE",
+  403
+]] as const
+const offline = [["ACCESS_DENIED", 403], ["ERROR_ARGUMENT", 400], ["WRONG_AUTH_TYPE", 403]] as const
+
+/**
+ * The error tables of docs/bitrix24-events.md §1, §3 and §5.2 (codes and statuses; the sheet gives few texts), and of
+ * the im.message.* pages. Register/unregister failures arrive inside HTTP 200 (§5.1), hence status 200.
+ */
+const documentedCodes: Record<string, ReadonlyArray<readonly [string, number]>> = {
+  "imconnector.register": [
+    ["APPLICATION_REGISTRATION_ERROR_POINT", 200],
+    ["CONNECTOR_ID_REQUIRED", 200],
+    ["NAME_REQUIRED", 200],
+    ["ICON_REQUIRED", 200],
+    ["NO_APPLICATION_ID", 200],
+    ["NO_PLACEMENT_HANDLER", 200],
+    ["APPLICATION_REGISTRATION_ERROR", 200],
+    ["GENERAL_CONNECTOR_REGISTRATION_ERROR", 200],
+    ["WRONG_AUTH_TYPE", 403]
+  ],
+  "imconnector.unregister": [
+    ["APPLICATION_UNREGISTRATION_ERROR", 200],
+    ["NO_APPLICATION_ID", 200],
+    ["WRONG_AUTH_TYPE", 403]
+  ],
+  "imconnector.list": [["ACCESS_DENIED", 400], ["WRONG_AUTH_TYPE", 403]],
+  "imconnector.activate": [["ERROR_ARGUMENT", 400], ["WRONG_AUTH_TYPE", 403]],
+  "imconnector.status": [["ERROR_ARGUMENT", 400], ["WRONG_AUTH_TYPE", 403]],
+  "imconnector.connector.data.set": [["ERROR_ARGUMENT", 400], ["WRONG_AUTH_TYPE", 403]],
+  "imconnector.send.messages": connectorMessages,
+  "imconnector.update.messages": connectorMessages,
+  "imconnector.delete.messages": connectorMessages,
+  "imconnector.send.status.delivery": connectorStatus,
+  "imconnector.send.status.reading": connectorStatus,
+  "imconnector.set.error": [["ERROR_ARGUMENT", 400], ["WRONG_AUTH_TYPE", 403]],
+  "imconnector.chat.name.set": [
+    ["NOT_ACTIVE_LINE", 400],
+    ["IMCONNECTOR_NO_CORRECT_PROVIDER", 400],
+    ["ERROR_ARGUMENT", 400],
+    ["CHAT_RENAMING_FAILED", 400],
+    ["WRONG_AUTH_TYPE", 403]
+  ],
+  "imopenlines.config.add": [["CONFIG_WRONG_USER_PERMISSION", 403]],
+  "imopenlines.config.get": [["CONFIG_ID_EMPTY", 400]],
+  "imopenlines.config.list.get": [],
+  "imopenlines.config.update": [["CONFIG_ID_EMPTY", 400], ["CONFIG_WRONG_USER_PERMISSION", 403]],
+  "imopenlines.config.delete": [["CONFIG_ID_EMPTY", 400], ["CONFIG_WRONG_USER_PERMISSION", 403]],
+  "imopenlines.config.path.get": [],
+  "im.message.add": [["DIALOG_ID_EMPTY", 400], ["MESSAGE_EMPTY", 400], ["ACCESS_ERROR", 403]],
+  "im.message.update": [["MESSAGE_ID_ERROR", 400], ["CANT_EDIT_MESSAGE", 400]],
+  "im.message.delete": [["MESSAGE_ID_ERROR", 400], ["CANT_EDIT_MESSAGE", 400]],
+  "event.bind": [
+    ["ERROR_EVENT_NOT_FOUND", 400],
+    ["ACCESS_DENIED", 403],
+    ["ERROR_CORE", 400],
+    ["ERROR_ARGUMENT", 400],
+    ["ERROR_WRONG_HANDLER_URL", 400],
+    ["WRONG_AUTH_TYPE", 403]
+  ],
+  "event.unbind": offline,
+  "event.get": [["WRONG_AUTH_TYPE", 403]],
+  "events": [["WRONG_AUTH_TYPE", 403]],
+  "event.test": [["WRONG_AUTH_TYPE", 403]],
+  "event.offline.get": offline,
+  "event.offline.clear": offline,
+  "event.offline.error": offline,
+  "event.offline.list": offline
+}
+
 describe("method-level codes of the declared methods", () => {
   it("each method declares exactly the documented codes, statuses and texts", () => {
     for (const method of Catalog.methods) {
+      if (method.method in documentedCodes) {
+        deepStrictEqual(
+          method.errors.map((Class) => [Class.spec.code, Class.spec.status] as const),
+          documentedCodes[method.method],
+          method.method
+        )
+        continue
+      }
       deepStrictEqual(
         method.errors.map((Class) => [Class.spec.code, Class.spec.status, Class.spec.description] as const),
         documented[method.method],
