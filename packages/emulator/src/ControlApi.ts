@@ -15,6 +15,12 @@
  * | `GET /_emulator/limits` / `PUT /_emulator/limits` | read / merge the limits (`Limits.Limits`) |
  * | `GET /_emulator/faults` / `PUT /_emulator/faults` `{faults}` | read / replace the fault switches |
  * | `POST /_emulator/oauth/issue` `{userId, clientId?}` | issues an access and refresh token |
+ * | `GET /_emulator/events/deliveries?since=N` | the online deliveries with `seq > N`: event, handler, outcome, status |
+ * | `PUT /_emulator/events/handler` `{handler, mode}` | makes a handler URL `up`, `down` or `slow` (`delayMs`) |
+ * | `GET /_emulator/events/settings` / `PUT` | read / merge the event settings (`EventBus.Settings`, §7 choices) |
+ * | `POST /_emulator/events/install` `{handler, clientId?, userId?}` | installs the application: ONAPPINSTALL to `handler` |
+ * | `POST /_emulator/events/uninstall` `{clientId?}` | removes it: ONAPPUNINSTALL, bindings and connectors gone |
+ * | `GET /_emulator/events/queue` | the offline queue rows of every application |
  *
  * @since 0.1.0
  */
@@ -219,6 +225,91 @@ export const OAuthGroup = HttpApiGroup.make("oauth")
   )
 
 /**
+ * One online delivery as the control API shows it (see `EventBus.Delivery`). Never a token.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Delivery = Schema.Struct({
+  seq: Schema.Number,
+  at: Schema.Number,
+  event: Schema.String,
+  handlerId: Schema.Number,
+  clientId: Schema.String,
+  handler: Schema.String,
+  data: Schema.Unknown,
+  outcome: Schema.Literal("pending", "delivered", "failed", "timeout", "down", "refused"),
+  status: Schema.optional(Schema.Number),
+  ms: Schema.Number,
+  description: Schema.optional(Schema.String)
+})
+
+/**
+ * A handler URL's mode (see `EventBus.HandlerMode`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const HandlerMode = Schema.Union(
+  Schema.Struct({ kind: Schema.Literal("up") }),
+  Schema.Struct({ kind: Schema.Literal("down") }),
+  Schema.Struct({ kind: Schema.Literal("slow"), delayMs: Schema.Number.pipe(Schema.nonNegative()) })
+)
+
+/**
+ * The event settings (see `EventBus.Settings`): the choices made where public material is silent.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const EventSettings = Schema.Struct({
+  deliveryTimeoutMs: Schema.Number.pipe(Schema.positive()),
+  duplicateDeliveries: Schema.Boolean,
+  statusDeleteToCaller: Schema.Boolean,
+  setErrorFiresStatusDelete: Schema.Boolean,
+  checkConnectorOwner: Schema.Boolean,
+  deliverTo: Schema.Literal("loopback", "any")
+})
+
+/**
+ * The events group: deliveries, handler modes, settings, application install and uninstall, the offline queue.
+ *
+ * @since 0.1.0
+ * @category api
+ */
+export const EventsGroup = HttpApiGroup.make("events")
+  .add(
+    HttpApiEndpoint.get("deliveries", "/events/deliveries")
+      .setUrlParams(Schema.Struct({ since: Schema.optional(Schema.NumberFromString) }))
+      .addSuccess(Schema.Array(Delivery))
+  )
+  .add(
+    HttpApiEndpoint.put("handler", "/events/handler")
+      .setPayload(Schema.Struct({ handler: Schema.String, mode: HandlerMode }))
+  )
+  .add(HttpApiEndpoint.get("settings", "/events/settings").addSuccess(EventSettings))
+  .add(
+    HttpApiEndpoint.put("setSettings", "/events/settings")
+      .setPayload(Schema.partial(EventSettings))
+      .addSuccess(EventSettings)
+  )
+  .add(
+    HttpApiEndpoint.post("install", "/events/install")
+      .setPayload(Schema.Struct({
+        handler: Schema.String,
+        clientId: Schema.optional(Schema.String),
+        userId: Schema.optional(Schema.Int.pipe(Schema.positive()))
+      }))
+      .addError(UnknownSubject)
+  )
+  .add(
+    HttpApiEndpoint.post("uninstall", "/events/uninstall")
+      .setPayload(Schema.Struct({ clientId: Schema.optional(Schema.String) }))
+      .addError(UnknownSubject)
+  )
+  .add(HttpApiEndpoint.get("queue", "/events/queue").addSuccess(Schema.Array(Schema.Unknown)))
+
+/**
  * The whole control API, prefixed with `/_emulator`.
  *
  * @since 0.1.0
@@ -230,4 +321,5 @@ export const ControlApi = HttpApi.make("emulator-control")
   .add(LimitsGroup)
   .add(FaultsGroup)
   .add(OAuthGroup)
+  .add(EventsGroup)
   .prefix("/_emulator")

@@ -13,6 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as ControlApi from "./ControlApi.js"
+import type * as EventBus from "./EventBus.js"
 import type * as Faults from "./Faults.js"
 import type * as Journal from "./Journal.js"
 import type * as Limits from "./Limits.js"
@@ -41,6 +42,16 @@ export interface Operations {
   readonly setFaults: (faults: ReadonlyArray<Faults.Fault>) => void
   /** Issues a token pair, or answers why not (unknown application or user). */
   readonly issue: (userId: number, clientId: string | undefined) => OAuthServer.TokenResponse | string
+  /** The event bus: deliveries, handler modes, settings, the offline queue. */
+  readonly events: EventBus.Bus
+  /** Installs an application (ONAPPINSTALL to `handler`), or answers why not. */
+  readonly install: (options: {
+    readonly handler: string
+    readonly clientId?: string | undefined
+    readonly userId?: number | undefined
+  }) => string | undefined
+  /** Uninstalls an application (ONAPPUNINSTALL), or answers why not. */
+  readonly uninstall: (clientId: string | undefined) => string | undefined
 }
 
 const armed = (operations: Operations) =>
@@ -107,7 +118,31 @@ export const layer = (operations: Operations) => {
           })
         }))
   )
-  return HttpApiBuilder.api(ControlApi.ControlApi).pipe(Layer.provide([portal, clock, limits, faults, oauth]))
+  const unknown = (failure: string | undefined) =>
+    failure === undefined ? Effect.void : Effect.fail(new ControlApi.UnknownSubject({ reason: failure }))
+  const events = HttpApiBuilder.group(ControlApi.ControlApi, "events", (handlers) =>
+    handlers
+      .handle("deliveries", ({ urlParams }) =>
+        Effect.sync(() =>
+          operations.events.deliveries.filter((d) => d.seq > (urlParams.since ?? 0)).map((d) => ({
+            ...d,
+            status: d.status,
+            description: d.description
+          }))
+        ))
+      .handle("handler", ({ payload }) => Effect.sync(() => void operations.events.modes.set(payload.handler, payload.mode)))
+      .handle("settings", () => Effect.sync(() => ({ ...operations.events.settings })))
+      .handle("setSettings", ({ payload }) =>
+        Effect.sync(() => {
+          Object.assign(operations.events.settings, payload)
+          return { ...operations.events.settings }
+        }))
+      .handle("install", ({ payload }) => Effect.suspend(() => unknown(operations.install(payload))))
+      .handle("uninstall", ({ payload }) => Effect.suspend(() => unknown(operations.uninstall(payload.clientId))))
+      .handle("queue", () => Effect.sync(() => operations.events.offline.map((row) => ({ ...row })))))
+  return HttpApiBuilder.api(ControlApi.ControlApi).pipe(
+    Layer.provide([portal, clock, limits, faults, oauth, events])
+  )
 }
 
 /**

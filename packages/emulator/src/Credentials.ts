@@ -26,20 +26,20 @@ export interface Webhook {
 export const Application = Schema.Struct({
   clientId: Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9._-]{1,128}$/)),
   clientSecret: Schema.optional(Schema.Redacted(Schema.String.pipe(Schema.minLength(8)))),
-  scopes: Schema.optionalWith(Schema.Array(Schema.String), { default: () => ["imopenlines", "im"] }),
+  scopes: Schema.optionalWith(Schema.Array(Schema.String), { default: () => ["imopenlines", "imconnector", "im"] }),
   status: Schema.optionalWith(Schema.Literal("F", "D", "T", "P", "L"), { default: () => "L" as const })
 })
 
 /**
- * The application every fixture has unless it declares its own: a local app with the open-lines scopes and a
- * secret generated at start.
+ * The application every fixture has unless it declares its own: a local app with the scopes of an open-lines
+ * connector (`imopenlines`, `imconnector`, `im`: docs/bitrix24-events.md §5.1) and a secret generated at start.
  *
  * @since 0.1.0
  * @category fixtures
  */
 export const defaultApplication: typeof Application.Type = {
   clientId: "local.b24emulator.000001",
-  scopes: ["imopenlines", "im"],
+  scopes: ["imopenlines", "imconnector", "im"],
   status: "L"
 }
 

@@ -20,12 +20,16 @@ import * as Crypto from "node:crypto"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import type * as ControlApi from "./ControlApi.js"
+import * as Connectors from "./Connectors.js"
 import * as ControlServer from "./ControlServer.js"
 import * as Credentials from "./Credentials.js"
+import * as EventBus from "./EventBus.js"
 import * as Faults from "./Faults.js"
 import * as Fixture from "./Fixture.js"
 import type * as Handlers from "./Handlers.js"
+import * as Delivery from "./internal/delivery.js"
 import type { Instance } from "./internal/instance.js"
+import * as SessionEvents from "./internal/sessionEvents.js"
 import * as Journal from "./Journal.js"
 import * as Limits from "./Limits.js"
 import * as OAuthServer from "./OAuthServer.js"
@@ -112,6 +116,26 @@ export interface Service {
   readonly reset: () => void
   /** Loads another fixture (JSON form): portal and credentials rebuilt, journal and limit state cleared. */
   readonly loadFixture: (fixture: unknown) => Effect.Effect<void, ParseResult.ParseError>
+  /**
+   * The events (docs/bitrix24-events.md §1-§3): bindings, the offline queue, every online delivery with its outcome,
+   * handler modes (`up`, `down`, `slow`) and the settings of the open points of §7 (`EventBus.Settings`).
+   */
+  readonly events: EventBus.Bus
+  /** Connectors, their state per line, outside chats and the statuses of their messages (§5). */
+  readonly connectors: Connectors.State
+  /**
+   * Installs an application on the portal (§2.7): ONAPPINSTALL, with its tokens and `application_token`, is POSTed to
+   * `handler` (as the install handler of the application's card would be). Dies for an unknown application or user.
+   */
+  readonly install: (options: {
+    readonly handler: string
+    readonly clientId?: string | undefined
+    readonly userId?: number | undefined
+  }) => void
+  /**
+   * Removes an application (§2.7): ONAPPUNINSTALL to its bound handlers, then its bindings, queue and connectors go.
+   */
+  readonly uninstall: (clientId?: string) => void
 }
 
 /**
@@ -163,6 +187,8 @@ export interface Options {
    * does not declare, or replacements. They go through the same auth, limits, batch and envelope as every method.
    */
   readonly methods?: Readonly<Record<string, Handlers.Entry>> | undefined
+  /** Event settings: the choices where docs/bitrix24-events.md §7 leaves a point open (see `EventBus.Settings`). */
+  readonly events?: Partial<EventBus.Settings> | undefined
 }
 
 /**
@@ -237,9 +263,20 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
       operatingActive: profile === "cloud"
     })
     const faults = Faults.make(options.faults ?? [], options.seed ?? 1)
+    const events = EventBus.make({
+      credentials,
+      clock,
+      domain: () => portal.domain,
+      memberId: () => instance.memberId,
+      baseUrl: () => instance.baseUrl
+    }, options.events)
+    const connectors = Connectors.make(fixture)
     const instance: Instance = {
       portal,
       credentials,
+      events,
+      connectors,
+      sessionsSeen: new Map(),
       journal: [],
       clock,
       limits,
@@ -252,6 +289,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
       memberId: Crypto.createHash("md5").update(fixture.domain).digest("hex"),
       control: undefined
     }
+    SessionEvents.remember(instance)
     let initialToken = [...credentials.tokens.values()][0]?.token ?? ""
 
     const tls = options.tls === true ? yield* Tls.selfSigned(host) : options.tls
@@ -298,14 +336,21 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
       instance.counters.refreshes = 0
       limits.reset()
     }
+    const resetEvents = () => {
+      EventBus.clear(events)
+      Connectors.reset(connectors, fixture)
+      SessionEvents.remember(instance)
+    }
     const reset = () => {
       Object.assign(portal, Portal.make(fixture, { now: clock.now, settings: options.settings }))
+      resetEvents()
       clearRuns()
       faults.set(options.faults ?? [])
     }
     const applyFixture = (decoded: Fixture.Fixture) => {
       fixture = decoded
       Object.assign(portal, Portal.make(fixture, { now: clock.now, settings: options.settings }))
+      resetEvents()
       Credentials.fill(credentials, credentialSource(fixture), clock.now())
       initialToken = [...credentials.tokens.values()][0]?.token ?? ""
       instance.memberId = Crypto.createHash("md5").update(fixture.domain).digest("hex")
@@ -316,6 +361,43 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
         onLeft: (error) => Effect.fail(error),
         onRight: (decoded) => Effect.sync(() => applyFixture(decoded))
       })
+
+    const install = (options: {
+      readonly handler: string
+      readonly clientId?: string | undefined
+      readonly userId?: number | undefined
+    }): string | undefined => {
+      const app = options.clientId === undefined
+        ? credentials.applications[0]
+        : Credentials.application(credentials, options.clientId)
+      if (app === undefined) return `no OAuth application ${options.clientId ?? ""}`
+      const userId = options.userId ?? credentials.webhooks[0]?.userId ?? 1
+      if (!portal.users.has(userId)) return `no user ${userId}`
+      EventBus.deliver(events, { clientId: app.clientId, handler: options.handler, handlerId: undefined }, "ONAPPINSTALL", {
+        VERSION: "1",
+        ACTIVE: "Y",
+        INSTALLED: "Y",
+        LANGUAGE_ID: "en"
+      }, userId)
+      return undefined
+    }
+    const uninstall = (clientId?: string): string | undefined => {
+      const app = clientId === undefined ? credentials.applications[0] : Credentials.application(credentials, clientId)
+      if (app === undefined) return `no OAuth application ${clientId ?? ""}`
+      EventBus.emit(events, "ONAPPUNINSTALL", { LANGUAGE_ID: "en", CLEAN: "0" }, { userId: 0, only: [app.clientId] })
+      const keep = events.bindings.filter((binding) => binding.clientId !== app.clientId)
+      events.bindings.splice(0, events.bindings.length, ...keep)
+      const rows = events.offline.filter((row) => row.clientId !== app.clientId)
+      events.offline.splice(0, events.offline.length, ...rows)
+      for (const connector of [...connectors.connectors.values()]) {
+        if (connector.clientId === app.clientId) connectors.connectors.delete(connector.id)
+      }
+      events.applicationTokens.delete(app.clientId)
+      return undefined
+    }
+    const orDie = (failure: string | undefined) => {
+      if (failure !== undefined) throw new Error(failure)
+    }
 
     const service: Service = {
       url,
@@ -351,7 +433,11 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
       profile,
       controlUrl: `${url}/_emulator`,
       reset,
-      loadFixture
+      loadFixture,
+      events,
+      connectors,
+      install: (options) => orDie(install(options)),
+      uninstall: (clientId) => orDie(uninstall(clientId))
     }
 
     const operations: ControlServer.Operations = {
@@ -371,7 +457,14 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
         clock: { mode: clock.mode, now: clock.now() },
         limits: limitsState(),
         faults: faults.list().map((slot) => toJson(slot)),
-        httpRequests: instance.counters.requests
+        httpRequests: instance.counters.requests,
+        connectors: toJson(connectors),
+        events: {
+          bindings: toJson(events.bindings),
+          settings: { ...events.settings },
+          offline: events.offline.length,
+          deliveries: events.deliveries.length
+        }
       }),
       reset,
       loadFixture: (input) =>
@@ -402,13 +495,17 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
         if (app === undefined) return `no OAuth application ${clientId ?? ""}`
         const pair = Credentials.issuePair(credentials, clock.now(), app, userId)
         return OAuthServer.tokenResponse(pair, app, { baseUrl: url, memberId: instance.memberId })
-      }
+      },
+      events,
+      install,
+      uninstall
     }
     const limitsState = (): typeof ControlApi.LimitsState.Type => {
       const now = clock.now()
       return { ...limits.settings(), bucketLevel: limits.level(now), operating: limits.snapshot(now) }
     }
     instance.control = yield* ControlServer.make(operations)
+    yield* Delivery.start(events)
 
     // No span per REST call, and the plain calls answered by Server.listener without a fiber: the emulator must not
     // be a benchmark's bottleneck. Everything else runs through the Effect handler of Server.app.

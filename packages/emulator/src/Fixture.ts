@@ -109,6 +109,21 @@ export const Message = Schema.Struct({
 })
 
 /**
+ * A connector an application registered (`imconnector.register`, docs/bitrix24-events.md §5.2), active on
+ * `activeLines`. The default fixture has one, so the connector methods' examples run on a fresh portal.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Connector = Schema.Struct({
+  id: Schema.String.pipe(Schema.pattern(/^[a-z0-9_]{1,64}$/)),
+  clientId: Schema.String,
+  name: Schema.String,
+  placementHandler: Schema.optionalWith(Schema.String, { default: () => "https://connector.example.com/settings" }),
+  activeLines: Schema.optionalWith(Schema.Array(Schema.Int.pipe(Schema.positive())), { default: () => [] })
+})
+
+/**
  * An inbound webhook: the user it acts as, its secret code and its scopes. A missing code is generated at start.
  *
  * @since 0.1.0
@@ -137,7 +152,9 @@ export const Fixture = Schema.Struct({
   /** OAuth applications (wire sheet §4); one default local app when absent (see `Credentials.Application`). */
   applications: Schema.optionalWith(Schema.Array(Credentials.Application), {
     default: () => [Credentials.defaultApplication]
-  })
+  }),
+  /** Registered connectors (docs/bitrix24-events.md §5); none when absent. */
+  connectors: Schema.optionalWith(Schema.Array(Connector), { default: () => [] })
 })
 
 /**
@@ -297,5 +314,9 @@ export const defaultFixture: typeof Fixture.Encoded = {
     { userId: 11, scopes: ["imopenlines", "im"] },
     { userId: 14, scopes: ["imopenlines", "im"] },
     { userId: 15, scopes: ["imopenlines", "im"] }
+  ],
+  // The examples of the imconnector.* declarations use this connector of the default application, active on line 1.
+  connectors: [
+    { id: "demo_connector", clientId: "local.b24emulator.000001", name: "Demo connector", activeLines: [1] }
   ]
 }

@@ -15,7 +15,11 @@
 import { Catalog, type Method } from "@bitrix24-effect/core"
 import * as Chats from "./handlers/Chats.js"
 import type * as Common from "./handlers/Common.js"
+import * as Connectors from "./handlers/Connectors.js"
 import * as Dialogs from "./handlers/Dialogs.js"
+import * as Events from "./handlers/Events.js"
+import * as Lines from "./handlers/Lines.js"
+import * as Messages from "./handlers/Messages.js"
 import * as Operators from "./handlers/Operators.js"
 import * as Sessions from "./handlers/Sessions.js"
 
@@ -77,11 +81,18 @@ export const handlers: ReadonlyMap<Method.Any, Handler> = new Map([
   ...Sessions.handlers,
   ...Dialogs.handlers,
   ...Operators.handlers,
-  ...Chats.handlers
+  ...Chats.handlers,
+  ...Messages.handlers,
+  ...Lines.handlers,
+  ...Connectors.handlers,
+  ...Events.handlers
 ])
 
+// `_global` (the `event.*` methods) is every application's scope: nothing to check (docs/bitrix24-events.md §1).
 const entries = new Map<Method.Any, Entry>(
-  [...handlers].map(([method, handler]) => [method, { handler, scope: method.scope }])
+  [...handlers].map((
+    [method, handler]
+  ) => [method, { handler, scope: method.scope === "_global" ? undefined : method.scope }])
 )
 
 /**

@@ -138,7 +138,7 @@ describe("§4 the OAuth token endpoint (/oauth/token/)", () => {
         strictEqual(body.client_endpoint, `${emulator.url}/rest/`)
         strictEqual(body.domain, new URL(emulator.url).host)
         assertTrue(/^[0-9a-f]{32}$/.test(body.member_id), body.member_id)
-        strictEqual(body.scope, "imopenlines,im")
+        strictEqual(body.scope, "imopenlines,imconnector,im")
         strictEqual(body.status, "L")
         strictEqual(body.user_id, 1)
         assertTrue(body.refresh_token !== Redacted.value(refreshToken))

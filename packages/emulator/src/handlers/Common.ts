@@ -7,6 +7,8 @@
  * @since 0.1.0
  */
 import { Envelope, Php, PortalError } from "@bitrix24-effect/core"
+import type * as Connectors from "../Connectors.js"
+import type * as EventBus from "../EventBus.js"
 import * as Portal from "../Portal.js"
 
 /**
@@ -20,7 +22,9 @@ export type Outcome =
   | { readonly _tag: "Failure"; readonly error: PortalError.WireError & { readonly status: number } }
 
 /**
- * One call as a handler sees it: the portal, the authenticated user and the merged wire params.
+ * One call as a handler sees it: the portal, the authenticated user and the merged wire params; how the caller
+ * authenticated (`kind`, and the application's `clientId` for an OAuth token issued to one); the portal's events
+ * (`EventBus`) and connector state (`Connectors`).
  *
  * @since 0.1.0
  * @category models
@@ -29,6 +33,9 @@ export interface CallContext {
   readonly portal: Portal.Portal
   readonly userId: number
   readonly params: Readonly<Record<string, unknown>>
+  readonly caller: { readonly kind: "webhook" | "oauth"; readonly clientId: string | undefined }
+  readonly events: EventBus.Bus
+  readonly connectors: Connectors.State
 }
 
 /** @since 0.1.0 @category models */

@@ -8,7 +8,9 @@ import { Envelope, type PortalError } from "@bitrix24-effect/core"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as Effect from "effect/Effect"
+import type * as Connectors from "../Connectors.js"
 import type * as Credentials from "../Credentials.js"
+import type * as EventBus from "../EventBus.js"
 import type * as Faults from "../Faults.js"
 import type * as Handlers from "../Handlers.js"
 import type * as Journal from "../Journal.js"
@@ -37,6 +39,12 @@ export interface Counters {
 export interface Instance {
   readonly portal: Portal.Portal
   readonly credentials: Credentials.Credentials
+  /** Event bindings, the offline queue and the deliveries (docs/bitrix24-events.md §1-§3). */
+  readonly events: EventBus.Bus
+  /** Connectors, their lines, outside chats and message links (docs/bitrix24-events.md §5). */
+  readonly connectors: Connectors.State
+  /** The sessions seen so far and whether each was closed, to fire ONSESSIONSTART / ONSESSIONFINISH. */
+  readonly sessionsSeen: Map<number, boolean>
   readonly journal: Journal.Journal
   readonly clock: PortalClock.PortalClock
   readonly limits: Limits.Limiter

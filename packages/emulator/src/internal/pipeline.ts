@@ -17,6 +17,7 @@ import * as OAuthServer from "../OAuthServer.js"
 import * as StatusProfile from "../StatusProfile.js"
 import { authenticate, type Caller, isCaller } from "./auth.js"
 import * as Batch from "./batch.js"
+import * as SessionEvents from "./sessionEvents.js"
 import { type Instance, systemError, type WireError } from "./instance.js"
 
 const tokenScopeText = "The request requires higher privileges than provided by the access token"
@@ -87,8 +88,10 @@ export const recordRefused = (
   error: string | undefined
 ): void => record(instance, context, { ...call, auth: "none", entity: undefined, status, error, executed: false })
 
+// A result that carries its own `result` key (`imconnector.register`'s `{result:false, error, ...}`, docs/bitrix24-
+// events.md §5.1) is a result, not a raw error.
 const isRawError = (value: unknown): value is Readonly<Record<string, unknown>> =>
-  value !== null && typeof value === "object" && !Array.isArray(value) &&
+  value !== null && typeof value === "object" && !Array.isArray(value) && !Object.hasOwn(value, "result") &&
   typeof (value as Record<string, unknown>).error === "string" && (value as Record<string, unknown>).error !== "" &&
   typeof (value as Record<string, unknown>).error_description === "string" &&
   (value as Record<string, unknown>).error_description !== ""
@@ -125,10 +128,18 @@ const invoke = (
   const t0 = performance.now()
   let outcome: Handlers.Outcome
   try {
-    outcome = handler({ portal: instance.portal, userId: caller.userId, params })
+    outcome = handler({
+      portal: instance.portal,
+      userId: caller.userId,
+      params,
+      caller: { kind: caller.kind, clientId: caller.clientId },
+      events: instance.events,
+      connectors: instance.connectors
+    })
   } catch {
     return failure(systemError(instance, PortalError.InternalServerError), true)
   }
+  if (outcome._tag === "Success") SessionEvents.observe(instance, caller.userId)
   const simulated = limits.executionSeconds(method)
   const seconds = simulated ?? (performance.now() - t0) / 1000
   const report = limits.operatingActive() ? limits.record(caller.entity, method, seconds, startMs) : undefined
