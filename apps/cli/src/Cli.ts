@@ -172,7 +172,17 @@ const methodCommand = (method: Method.Any, leaf: string) => {
     for (const [name, value] of Object.entries(values as Record<string, Option.Option<unknown>>)) {
       if (Option.isSome(value)) typed[name] = value.value
     }
-    return run(method.withResponse(typed))
+    // Application methods (event.*, imconnector.*) take the wire path: through a webhook the portal answers
+    // WRONG_AUTH_TYPE, a typed portal error (exit 3), instead of a missing Bitrix24Client.ApplicationAuth.
+    return run(
+      method.auth === "application"
+        ? Effect.flatMap(method.encodeParams(typed), method.fromWire)
+        : method.withResponse(typed) as Effect.Effect<
+          Bitrix24Client.CallResponse,
+          unknown,
+          Bitrix24Client.Bitrix24Client
+        >
+    )
   }).pipe(Command.withDescription(description))
 }
 

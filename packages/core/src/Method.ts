@@ -201,11 +201,11 @@ export interface Method<
 export interface Any
   extends Spec<string, Schema.Struct.Fields, any, any, ReadonlyArray<PortalError.PortalErrorClass<any>>, AuthKind>
 {
-  (params: any): Effect.Effect<any, any, any>
+  (params: any): Effect.Effect<any, any, Bitrix24Client | ApplicationAuth>
   readonly [TypeId]: TypeId
   readonly check?: (params: any) => { readonly field: string; readonly message: string } | undefined
   readonly paramsSchema: Schema.Schema<any, any>
-  readonly withResponse: (params: any) => Effect.Effect<CallResponse<any>, any, any>
+  readonly withResponse: (params: any) => Effect.Effect<CallResponse<any>, any, Bitrix24Client | ApplicationAuth>
   readonly fromWire: (params: unknown) => Effect.Effect<CallResponse<any>, any, Bitrix24Client>
   readonly encodeParams: (params: any) => Effect.Effect<Wire.Params, PortalError.InvalidParams>
   readonly encodeParamsEither: (params: any) => Either.Either<Wire.Params, PortalError.InvalidParams>

@@ -143,6 +143,17 @@ export const make = (fixture: Fixture.Fixture): State => {
       found.connection = true
       found.register = true
     }
+    for (const chat of connector.chats) {
+      const member = fixture.chats.find((c) => c.id === chat.portalChatId)?.members[0] ?? 0
+      state.chats.push({
+        connector: connector.id,
+        line: chat.line,
+        chatId: chat.chatId,
+        outsideUserId: chat.outsideUserId,
+        userId: member,
+        portalChatId: chat.portalChatId
+      })
+    }
   }
   return state
 }
@@ -159,6 +170,6 @@ export const reset = (state: State, fixture: Fixture.Fixture): void => {
   for (const [key, value] of fresh.connectors) state.connectors.set(key, value)
   state.lines.clear()
   for (const [key, value] of fresh.lines) state.lines.set(key, value)
-  state.chats.length = 0
+  state.chats.splice(0, state.chats.length, ...fresh.chats)
   state.messages.clear()
 }

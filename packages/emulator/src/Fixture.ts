@@ -120,7 +120,20 @@ export const Connector = Schema.Struct({
   clientId: Schema.String,
   name: Schema.String,
   placementHandler: Schema.optionalWith(Schema.String, { default: () => "https://connector.example.com/settings" }),
-  activeLines: Schema.optionalWith(Schema.Array(Schema.Int.pipe(Schema.positive())), { default: () => [] })
+  activeLines: Schema.optionalWith(Schema.Array(Schema.Int.pipe(Schema.positive())), { default: () => [] }),
+  /**
+   * Outside chats already mapped: the outside chat and user IDs, the line, and the open-line chat of the fixture
+   * (whose only member is the portal user made for the outside user).
+   */
+  chats: Schema.optionalWith(
+    Schema.Array(Schema.Struct({
+      chatId: Schema.String,
+      outsideUserId: Schema.String,
+      line: Schema.Int.pipe(Schema.positive()),
+      portalChatId: Schema.Int.pipe(Schema.positive())
+    })),
+    { default: () => [] }
+  )
 })
 
 /**
@@ -200,7 +213,8 @@ export const defaultFixture: typeof Fixture.Encoded = {
     { id: 14, name: "Sales Manager", crmAccess: ["LEAD|1205"] },
     { id: 15, name: "Third Operator" },
     { id: 211, name: "Guest #211", connector: true },
-    { id: 587, name: "John", connector: true }
+    { id: 587, name: "John", connector: true },
+    { id: 16, name: "Ann", connector: true }
   ],
   lines: [
     { id: 1, name: "Website chat", queue: [1, 2, 15], join: [1, 2, 4, 15], voteHead: [4], historyView: [4] },
@@ -272,6 +286,15 @@ export const defaultFixture: typeof Fixture.Encoded = {
       lineId: 22,
       members: [1, 587]
     },
+    {
+      id: 2100,
+      type: "L",
+      title: "Ann - Website chat",
+      entityType: "LINES",
+      entityId: "demo_connector|1|chat-1|16",
+      lineId: 1,
+      members: [16]
+    },
     { id: 1489, type: "C", title: "Support team", members: [1, 2, 3] },
     {
       id: 1500,
@@ -317,6 +340,12 @@ export const defaultFixture: typeof Fixture.Encoded = {
   ],
   // The examples of the imconnector.* declarations use this connector of the default application, active on line 1.
   connectors: [
-    { id: "demo_connector", clientId: "local.b24emulator.000001", name: "Demo connector", activeLines: [1] }
+    {
+      id: "demo_connector",
+      clientId: "local.b24emulator.000001",
+      name: "Demo connector",
+      activeLines: [1],
+      chats: [{ chatId: "chat-1", outsideUserId: "customer-1", line: 1, portalChatId: 2100 }]
+    }
   ]
 }

@@ -669,16 +669,30 @@ export const layerWebhookConfig = (
 > => Layer.unwrapEffect(Effect.map(config, (url) => layerWebhook(url, options)))
 
 /**
+ * The proof of an application context (`Bitrix24Client.ApplicationAuth`) for a portal REST URL: what the OAuth
+ * transports add, so `auth: "application"` methods (`event.*`, `imconnector.*`) can be called through them and not
+ * through a webhook.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerApplicationAuth = (restUrl: string): Layer.Layer<Bitrix24Client.ApplicationAuth> =>
+  Layer.succeed(Bitrix24Client.ApplicationAuth, { portal: new URL(restBase(restUrl)).origin })
+
+/**
  * The transport for a fixed OAuth access token at a portal's REST URL (`client_endpoint`). It is not refreshed; see
- * {@link layerOAuth}.
+ * {@link layerOAuth}. An OAuth token is an application's, so it also provides `Bitrix24Client.ApplicationAuth`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerOAuthToken = (
   options: { readonly restUrl: string; readonly accessToken: Redacted.Redacted<string> } & Options
-): Layer.Layer<Bitrix24Client.Bitrix24Client | PortalAddress, never, HttpClient.HttpClient> =>
-  layer(oauthTokenEndpoint(options), options)
+): Layer.Layer<
+  Bitrix24Client.Bitrix24Client | PortalAddress | Bitrix24Client.ApplicationAuth,
+  never,
+  HttpClient.HttpClient
+> => Layer.merge(layer(oauthTokenEndpoint(options), options), layerApplicationAuth(options.restUrl))
 
 /**
  * The transport for an OAuth application (wire sheet §4): the tokens stored under `key` in the `TokenStore`
@@ -687,7 +701,8 @@ export const layerOAuthToken = (
  * before use. Calls go to the stored tokens' `client_endpoint`. Needs the `OAuth.OAuthApplication` (see
  * `OAuth.layer` / `OAuth.layerConfig`), a `TokenStore` and an HttpClient. Fails to build with
  * `OAuth.ReauthorizationRequired` when no tokens are stored (or `TokenRefreshFailed` when the store cannot be read).
- * A dead refresh token (`invalid_grant`) fails the calls, as a `WireFailure` with that code.
+ * A dead refresh token (`invalid_grant`) fails the calls, as a `WireFailure` with that code. Also provides
+ * `Bitrix24Client.ApplicationAuth` (the `auth: "application"` methods need it).
  *
  * @since 0.1.0
  * @category layers
@@ -695,7 +710,7 @@ export const layerOAuthToken = (
 export const layerOAuth = (
   options: OAuth.SessionOptions & Options = {}
 ): Layer.Layer<
-  Bitrix24Client.Bitrix24Client | PortalAddress,
+  Bitrix24Client.Bitrix24Client | PortalAddress | Bitrix24Client.ApplicationAuth,
   OAuth.OAuthError,
   HttpClient.HttpClient | OAuth.OAuthApplication | TokenStore.TokenStore
 > =>
@@ -704,7 +719,10 @@ export const layerOAuth = (
       const session = yield* OAuth.makeSession(options)
       // Only the portal's address is needed now; refreshing, when due, happens with the first call.
       const tokens = yield* session.stored
-      return layer(oauthSessionEndpoint(session, tokens.restUrl), options)
+      return Layer.merge(
+        layer(oauthSessionEndpoint(session, tokens.restUrl), options),
+        layerApplicationAuth(tokens.restUrl)
+      )
     })
   )
 
@@ -718,7 +736,7 @@ export const layerOAuth = (
 export const layerOAuthConfig = (
   options: OAuth.SessionOptions & Options = {}
 ): Layer.Layer<
-  Bitrix24Client.Bitrix24Client | PortalAddress,
+  Bitrix24Client.Bitrix24Client | PortalAddress | Bitrix24Client.ApplicationAuth,
   OAuth.OAuthError | ConfigError.ConfigError,
   HttpClient.HttpClient | TokenStore.TokenStore
 > => layerOAuth(options).pipe(Layer.provide(OAuth.layerConfig()))

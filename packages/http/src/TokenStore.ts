@@ -24,6 +24,9 @@ import * as Schema from "effect/Schema"
  * - `expiresAt`: when the access token expires, epoch milliseconds on the local clock.
  * - `restUrl`: the portal's REST base, `client_endpoint` (`https://{portal}/rest/`).
  * - `memberId`: the portal's stable identifier (`member_id`), when known.
+ * - `applicationToken`: the portal's `application_token` for this application, learned from ONAPPINSTALL: the only
+ *   proof that an event delivery comes from the portal (docs/bitrix24-events.md §2.5). An event receiver compares
+ *   every delivery's `auth[application_token]` with it.
  *
  * @since 0.1.0
  * @category schemas
@@ -35,7 +38,8 @@ export const Tokens = Schema.Struct({
   restUrl: Schema.String,
   memberId: Schema.optional(Schema.String),
   userId: Schema.optional(Schema.Number),
-  scope: Schema.optional(Schema.String)
+  scope: Schema.optional(Schema.String),
+  applicationToken: Schema.optional(Schema.Redacted(Schema.String))
 }).annotations({ identifier: "Tokens" })
 
 /**
@@ -52,7 +56,7 @@ export type Tokens = typeof Tokens.Type
  */
 export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@bitrix24-effect/http/TokenStoreError")(
   "TokenStoreError",
-  { operation: Schema.Literal("get", "set"), key: Schema.String, description: Schema.String }
+  { operation: Schema.Literal("get", "set", "remove"), key: Schema.String, description: Schema.String }
 ) {
   override get message(): string {
     return `token store ${this.operation} of "${this.key}" failed: ${this.description}`
@@ -68,6 +72,8 @@ export interface Service {
   readonly get: (key: string) => Effect.Effect<Option.Option<Tokens>, TokenStoreError>
   /** Stores `tokens` under `key`, durably, before answering. */
   readonly set: (key: string, tokens: Tokens) => Effect.Effect<void, TokenStoreError>
+  /** Forgets what is stored under `key` (an application removed from a portal: ONAPPUNINSTALL). */
+  readonly remove: (key: string) => Effect.Effect<void, TokenStoreError>
 }
 
 /**
@@ -86,7 +92,8 @@ export const makeMemory = (initial: Readonly<Record<string, Tokens>> = {}): Serv
   const entries = new Map(Object.entries(initial))
   return {
     get: (key) => Effect.sync(() => Option.fromNullable(entries.get(key))),
-    set: (key, tokens) => Effect.sync(() => void entries.set(key, tokens))
+    set: (key, tokens) => Effect.sync(() => void entries.set(key, tokens)),
+    remove: (key) => Effect.sync(() => void entries.delete(key))
   }
 }
 
@@ -119,7 +126,7 @@ export const makeFile = (path: string): Effect.Effect<Service, never, FileSystem
     const fs = yield* FileSystem.FileSystem
     const lock = yield* Effect.makeSemaphore(1)
 
-    const readAll = (operation: "get" | "set", key: string) =>
+    const readAll = (operation: "get" | "set" | "remove", key: string) =>
       Effect.gen(function*() {
         const exists = yield* fs.exists(path)
         if (!exists) return {} as Record<string, Tokens>
@@ -135,24 +142,36 @@ export const makeFile = (path: string): Effect.Effect<Service, never, FileSystem
         )
       )
 
+    /** Rewrites the whole file with one entry changed, atomically (temporary file, then rename). */
+    const write = (
+      operation: "set" | "remove",
+      key: string,
+      change: (all: Record<string, Tokens>) => Record<string, Tokens>
+    ) =>
+      lock.withPermits(1)(
+        Effect.gen(function*() {
+          const all = change({ ...(yield* readAll(operation, key)) })
+          const text = yield* encodeFile({ version: 1, tokens: all }).pipe(
+            Effect.mapError(() => new TokenStoreError({ operation, key, description: "could not encode" }))
+          )
+          const temporary = `${path}.${Math.random().toString(36).slice(2)}.tmp`
+          yield* fs.writeFileString(temporary, text, { mode: 0o600 }).pipe(
+            Effect.zipRight(fs.chmod(temporary, 0o600)),
+            Effect.zipRight(fs.rename(temporary, path)),
+            Effect.tapError(() => Effect.ignore(fs.remove(temporary))),
+            Effect.mapError((error) => new TokenStoreError({ operation, key, description: error.message }))
+          )
+        })
+      )
+
     return {
       get: (key) => Effect.map(readAll("get", key), (tokens) => Option.fromNullable(tokens[key])),
-      set: (key, tokens) =>
-        lock.withPermits(1)(
-          Effect.gen(function*() {
-            const all = { ...(yield* readAll("set", key)), [key]: tokens }
-            const text = yield* encodeFile({ version: 1, tokens: all }).pipe(
-              Effect.mapError(() => new TokenStoreError({ operation: "set", key, description: "could not encode" }))
-            )
-            const temporary = `${path}.${Math.random().toString(36).slice(2)}.tmp`
-            yield* fs.writeFileString(temporary, text, { mode: 0o600 }).pipe(
-              Effect.zipRight(fs.chmod(temporary, 0o600)),
-              Effect.zipRight(fs.rename(temporary, path)),
-              Effect.tapError(() => Effect.ignore(fs.remove(temporary))),
-              Effect.mapError((error) => new TokenStoreError({ operation: "set", key, description: error.message }))
-            )
-          })
-        )
+      set: (key, tokens) => write("set", key, (all) => ({ ...all, [key]: tokens })),
+      remove: (key) =>
+        write("remove", key, (all) => {
+          delete all[key]
+          return all
+        })
     }
   })
 

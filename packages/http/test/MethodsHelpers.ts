@@ -15,6 +15,10 @@ import * as Bitrix24Http from "../src/Bitrix24Http.js"
 export interface Portal {
   readonly emulator: Emulator.Service
   readonly as: (userId?: number) => Layer.Layer<Bitrix24Client.Bitrix24Client>
+  /** The transport of the default application's OAuth token for a fixture user (user 1 by default). */
+  readonly asApplication: (
+    userId?: number
+  ) => Layer.Layer<Bitrix24Client.Bitrix24Client | Bitrix24Client.ApplicationAuth>
 }
 
 /** Runs `f` against a fresh emulator started with `options` (the default fixture when none). */
@@ -26,7 +30,12 @@ export const withPortal = <A, E>(f: (portal: Portal) => Effect.Effect<A, E>, opt
         Bitrix24Http.layerWebhook(userId === undefined ? emulator.webhookUrl : emulator.webhookUrlFor(userId)).pipe(
           Layer.provide(NodeHttpClient.layerUndici),
           Layer.orDie
-        )
+        ),
+      asApplication: (userId) =>
+        Bitrix24Http.layerOAuthToken({
+          restUrl: `${emulator.url}/rest/`,
+          accessToken: emulator.oauth.issue(userId ?? 1).accessToken
+        }).pipe(Layer.provide(NodeHttpClient.layerUndici))
     })).pipe(Effect.provide(Emulator.layer(options)))
 
 /**

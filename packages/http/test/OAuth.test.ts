@@ -126,6 +126,7 @@ describe("Bitrix24Http.layerOAuth: tokens that refresh themselves (wire sheet §
           const writes: Array<{ readonly requestsSoFar: number; readonly accessToken: string }> = []
           const recording: TokenStore.Service = {
             get: memory.get,
+            remove: memory.remove,
             set: (key, tokens) =>
               Effect.zipRight(
                 Effect.sync(() =>

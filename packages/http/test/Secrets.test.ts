@@ -43,7 +43,8 @@ const recordingStore = (seen: Set<string>, initial: Record<string, TokenStore.To
   Object.values(initial).forEach(note)
   return {
     get: (key) => Effect.tap(memory.get(key), Option.match({ onNone: () => {}, onSome: note })),
-    set: (key, tokens) => Effect.zipRight(Effect.sync(() => note(tokens)), memory.set(key, tokens))
+    set: (key, tokens) => Effect.zipRight(Effect.sync(() => note(tokens)), memory.set(key, tokens)),
+    remove: memory.remove
   }
 }
 
