@@ -237,6 +237,27 @@ const definition = <const Code extends string, D extends Schema.Schema.Any>(
 })
 
 /**
+ * Like {@link definition} for events whose `data` fields are all optional: a delivery without `data` (an empty array
+ * is dropped by PHP's form encoding, §7.4) decodes with `data: {}`.
+ */
+const optionalData = <const Code extends string, A extends object, I, R>(
+  code: Code,
+  spec: {
+    readonly data: Schema.Schema<A, I, R>
+    readonly scope: string
+    readonly summary: string
+    readonly source: string
+  }
+) => ({
+  code,
+  ...spec,
+  schema: Schema.TaggedStruct(code, {
+    ...header,
+    data: Schema.optionalWith(spec.data, { default: () => ({}) as A })
+  })
+})
+
+/**
  * The events this library types, by code: the `data` schema, the scope the portal files the event under, a summary,
  * the source, and whether it goes only to the application that registered the connector (`appOnly`, §4).
  *
@@ -244,7 +265,7 @@ const definition = <const Code extends string, D extends Schema.Schema.Any>(
  * @category catalog
  */
 export const definitions = {
-  ONAPPINSTALL: definition("ONAPPINSTALL", {
+  ONAPPINSTALL: optionalData("ONAPPINSTALL", {
     data: Schema.Struct({
       VERSION: Schema.optional(Schema.String),
       ACTIVE: Schema.optional(Wire.YesNo),
@@ -255,13 +276,13 @@ export const definitions = {
     summary: "The application was installed; auth carries its tokens and the application_token to keep",
     source: "docs/bitrix24-events.md §2.7"
   }),
-  ONAPPUNINSTALL: definition("ONAPPUNINSTALL", {
+  ONAPPUNINSTALL: optionalData("ONAPPUNINSTALL", {
     data: Schema.Struct({ LANGUAGE_ID: Schema.optional(Schema.String), CLEAN: Schema.optional(num) }, rest),
     scope: "_global",
     summary: "The application was removed; auth has no tokens, only application_token proves the origin",
     source: "docs/bitrix24-events.md §2.7"
   }),
-  ONAPPTEST: definition("ONAPPTEST", {
+  ONAPPTEST: optionalData("ONAPPTEST", {
     data: Schema.Struct({ QUERY: Schema.optional(Schema.Unknown), LANGUAGE_ID: Schema.optional(Schema.String) }, rest),
     scope: "_global",
     summary: "Fired by event.test; data.QUERY holds the params sent",

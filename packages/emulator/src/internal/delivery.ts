@@ -10,9 +10,11 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberSet from "effect/FiberSet"
+import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import type * as EventBus from "../EventBus.js"
@@ -26,7 +28,9 @@ const formType = "application/x-www-form-urlencoded"
  */
 export const start = (bus: EventBus.Bus): Effect.Effect<void, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
+    // Built in the emulator's scope: the undici dispatcher lives as long as the emulator.
+    const http = yield* Layer.build(NodeHttpClient.layerUndici)
+    const client = Context.get(http, HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
     const live = Clock.make()
     const fibers = yield* FiberSet.make()
     const run = yield* FiberSet.runtime(fibers)<never>()
@@ -76,4 +80,4 @@ export const start = (bus: EventBus.Bus): Effect.Effect<void, never, Scope.Scope
       Queue.unsafeOffer(queue, pending)
     }
     yield* Effect.addFinalizer(() => Effect.sync(() => (bus.sink = () => undefined)))
-  }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  })
