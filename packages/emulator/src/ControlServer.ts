@@ -124,13 +124,18 @@ export const layer = (operations: Operations) => {
     handlers
       .handle("deliveries", ({ urlParams }) =>
         Effect.sync(() =>
-          operations.events.deliveries.filter((d) => d.seq > (urlParams.since ?? 0)).map((d) => ({
+          operations.events.deliveries.filter((d) =>
+            d.seq > (urlParams.since ?? 0)
+          ).map((d) => ({
             ...d,
             status: d.status,
             description: d.description
           }))
         ))
-      .handle("handler", ({ payload }) => Effect.sync(() => void operations.events.modes.set(payload.handler, payload.mode)))
+      .handle("handler", ({ payload }) =>
+        Effect.sync(() =>
+          void operations.events.modes.set(payload.handler, payload.mode)
+        ))
       .handle("settings", () => Effect.sync(() => ({ ...operations.events.settings })))
       .handle("setSettings", ({ payload }) =>
         Effect.sync(() => {

@@ -19,8 +19,8 @@ import type * as Scope from "effect/Scope"
 import * as Crypto from "node:crypto"
 import * as Http from "node:http"
 import * as Https from "node:https"
-import type * as ControlApi from "./ControlApi.js"
 import * as Connectors from "./Connectors.js"
+import type * as ControlApi from "./ControlApi.js"
 import * as ControlServer from "./ControlServer.js"
 import * as Credentials from "./Credentials.js"
 import * as EventBus from "./EventBus.js"
@@ -373,12 +373,18 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
       if (app === undefined) return `no OAuth application ${options.clientId ?? ""}`
       const userId = options.userId ?? credentials.webhooks[0]?.userId ?? 1
       if (!portal.users.has(userId)) return `no user ${userId}`
-      EventBus.deliver(events, { clientId: app.clientId, handler: options.handler, handlerId: undefined }, "ONAPPINSTALL", {
-        VERSION: "1",
-        ACTIVE: "Y",
-        INSTALLED: "Y",
-        LANGUAGE_ID: "en"
-      }, userId)
+      EventBus.deliver(
+        events,
+        { clientId: app.clientId, handler: options.handler, handlerId: undefined },
+        "ONAPPINSTALL",
+        {
+          VERSION: "1",
+          ACTIVE: "Y",
+          INSTALLED: "Y",
+          LANGUAGE_ID: "en"
+        },
+        userId
+      )
       return undefined
     }
     const uninstall = (clientId?: string): string | undefined => {

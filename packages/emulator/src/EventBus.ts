@@ -356,9 +356,13 @@ export const emit = (
     if (binding.event !== event) continue
     if (only !== undefined && !only.includes(binding.clientId)) continue
     if (!binding.offline) {
-      deliver(bus, { clientId: binding.clientId, handler: binding.handler!, handlerId: binding.id }, event, data, (
+      deliver(
+        bus,
+        { clientId: binding.clientId, handler: binding.handler!, handlerId: binding.id },
+        event,
+        data,
         binding.authType > 0 ? binding.authType : options.userId
-      ))
+      )
       continue
     }
     enqueueOffline(bus, binding, event, data, options.userId)

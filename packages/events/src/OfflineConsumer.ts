@@ -154,11 +154,13 @@ export type Requirements = Bitrix24Client.Bitrix24Client | Bitrix24Client.Applic
  * @since 0.1.0
  * @category models
  */
-export type CallError = Method.MethodError<readonly [
-  typeof PortalError.EventAccessDenied,
-  typeof PortalError.ErrorArgument,
-  typeof PortalError.WrongAuthType
-]>
+export type CallError = Method.MethodError<
+  readonly [
+    typeof PortalError.EventAccessDenied,
+    typeof PortalError.ErrorArgument,
+    typeof PortalError.WrongAuthType
+  ]
+>
 
 /**
  * Consumer settings:
@@ -273,12 +275,19 @@ export const make = (options: Options = {}): Effect.Effect<Consumer> =>
       stream.pipe(
         Stream.mapEffect((next) =>
           handler(next.event).pipe(
-            Effect.retry({ schedule: retry, while: (error) => !(error instanceof Terminal) }),
+            Effect.retry({
+              schedule: retry,
+              while: (error) =>
+                !(error instanceof Terminal)
+            }),
             Effect.matchEffect({
               onSuccess: () => next.ack,
               onFailure: (error) =>
                 Effect.zipRight(
-                  Effect.logWarning(`offline event ${next.event.EVENT_NAME} failed for good; flagged as an error`, error),
+                  Effect.logWarning(
+                    `offline event ${next.event.EVENT_NAME} failed for good; flagged as an error`,
+                    error
+                  ),
                   next.reject
                 )
             })

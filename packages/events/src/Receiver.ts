@@ -54,11 +54,13 @@ import * as Crypto from "node:crypto"
  * @since 0.1.0
  * @category models
  */
-export type Handlers = {
-  readonly [C in Events.Code]?: (event: Events.Of<C>) => Effect.Effect<void, unknown, any>
-} & {
-  readonly UnknownEvent?: (event: Events.UnknownEvent) => Effect.Effect<void, unknown, any>
-}
+export type Handlers =
+  & {
+    readonly [C in Events.Code]?: (event: Events.Of<C>) => Effect.Effect<void, unknown, any>
+  }
+  & {
+    readonly UnknownEvent?: (event: Events.UnknownEvent) => Effect.Effect<void, unknown, any>
+  }
 
 /**
  * What the handlers need from their context.
@@ -189,7 +191,7 @@ export const make = <const H extends Handlers>(
       const until = seen.get(key)
       if (until !== undefined && until > now) return false
       seen.set(key, now + window)
-      if (seen.size > 1000) for (const [k, t] of seen) if (t <= now) seen.delete(k)
+      if (seen.size > 1000) { for (const [k, t] of seen) if (t <= now) seen.delete(k) }
       return true
     }
 
@@ -265,8 +267,10 @@ export const make = <const H extends Handlers>(
         yield* dispatch(event)
         return plain(200, "OK")
       }).pipe(
-        Effect.catchTag("TokenStoreError", (error) =>
-          Effect.as(Effect.logError(`event receiver: ${error.message}`), plain(503, "Service Unavailable")))
+        Effect.catchTag(
+          "TokenStoreError",
+          (error) => Effect.as(Effect.logError(`event receiver: ${error.message}`), plain(503, "Service Unavailable"))
+        )
       )
 
     const app: HttpApp.Default = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
@@ -275,7 +279,8 @@ export const make = <const H extends Handlers>(
         : receive(request).pipe(
           Effect.timeoutTo({
             duration: answerWithin,
-            onTimeout: () => plain(503, "Service Unavailable"),
+            onTimeout: () =>
+              plain(503, "Service Unavailable"),
             onSuccess: (response) => response
           }),
           Effect.withSpan("Bitrix24.event.receive", { kind: "server" })

@@ -193,8 +193,17 @@ const examples: ReadonlyArray<readonly [string, Readonly<Record<string, unknown>
     data: { DATA: [{ session: { id: "2001", closed: "Y" }, chat: { id: "1807" }, user: { id: "27" } }] },
     ts: "1773759175"
   }, "ONSESSIONFINISH"],
-  ["ONAPPTEST", { event: "ONAPPTEST", event_handler_id: "567", data: { QUERY: { a: "1" }, LANGUAGE_ID: "en" }, ts: "1" }, "ONAPPTEST"],
-  ["ONOFFLINEEVENT (no data, §6 #18)", { event: "ONOFFLINEEVENT", event_handler_id: "568", ts: "1773759176" }, "ONOFFLINEEVENT"],
+  ["ONAPPTEST", {
+    event: "ONAPPTEST",
+    event_handler_id: "567",
+    data: { QUERY: { a: "1" }, LANGUAGE_ID: "en" },
+    ts: "1"
+  }, "ONAPPTEST"],
+  [
+    "ONOFFLINEEVENT (no data, §6 #18)",
+    { event: "ONOFFLINEEVENT", event_handler_id: "568", ts: "1773759176" },
+    "ONOFFLINEEVENT"
+  ],
   ["an event the library does not type (never dropped)", {
     event: "ONCRMDEALADD",
     event_handler_id: "569",
@@ -217,7 +226,9 @@ describe("the event receiver over real HTTP", () => {
       const [install] = yield* settled(emulator)
       expect(install).toMatchObject({ event: "ONAPPINSTALL", outcome: "delivered", status: 200 })
       const stored = Option.getOrThrow(yield* store.get(emulator.events.host.memberId()))
-      expect(Redacted.value(stored.applicationToken!)).toBe(emulator.events.applicationTokens.get(emulator.oauth.clientId))
+      expect(Redacted.value(stored.applicationToken!)).toBe(
+        emulator.events.applicationTokens.get(emulator.oauth.clientId)
+      )
       expect(stored.restUrl).toBe(`${emulator.url}/rest/`)
 
       yield* Event.bind({ event: "ONAPPTEST", handler: url }).pipe(Effect.provide(application(emulator)))
@@ -252,7 +263,9 @@ describe("the event receiver over real HTTP", () => {
       expect(seen.sort()).toEqual(examples.map(([, , tag]) => tag).sort())
       // the typed forms of the variants
       const decode = (fields: Readonly<Record<string, unknown>>) =>
-        Events.decode({ ...fields, auth: auth("m", "t") }).pipe((either) => either._tag === "Right" ? either.right : undefined)
+        Events.decode({ ...fields, auth: auth("m", "t") }).pipe((either) =>
+          either._tag === "Right" ? either.right : undefined
+        )
       expect(decode(examples[2]![1])).toMatchObject({ data: { MESSAGES: [{ message: { id: ["out-1"] } }] } })
       expect(decode(examples[3]![1])).toMatchObject({ data: { MESSAGES: [{ message: { id: ["out-1"] } }] } })
       expect(decode(examples[4]![1])).toMatchObject({ event_handler_id: 558, data: { LINE: 107 } })

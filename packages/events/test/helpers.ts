@@ -12,14 +12,17 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
-import * as Receiver from "../src/Receiver.js"
+import type * as Receiver from "../src/Receiver.js"
 
 /** The application's OAuth transport for a fixture user (user 1, the admin, by default). */
 export const application = (
   emulator: Emulator.Service,
   userId = 1
 ): Layer.Layer<Bitrix24Client.Bitrix24Client | Bitrix24Client.ApplicationAuth> =>
-  Bitrix24Http.layerOAuthToken({ restUrl: `${emulator.url}/rest/`, accessToken: emulator.oauth.issue(userId).accessToken })
+  Bitrix24Http.layerOAuthToken({
+    restUrl: `${emulator.url}/rest/`,
+    accessToken: emulator.oauth.issue(userId).accessToken
+  })
     .pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 /** Serves a receiver on 127.0.0.1 (an ephemeral port) for the scope; answers its URL (host with dots, §1.1). */

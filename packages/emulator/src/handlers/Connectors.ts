@@ -132,8 +132,7 @@ const target = (
   return { clientId, connector, line }
 }
 
-const isOutcome = (value: unknown): value is Outcome =>
-  value !== null && typeof value === "object" && "_tag" in value
+const isOutcome = (value: unknown): value is Outcome => value !== null && typeof value === "object" && "_tag" in value
 
 const statusDelete = (context: CallContext, connector: Connectors.Connector, line: number) =>
   EventBus.emit(context.events, "ONIMCONNECTORSTATUSDELETE", { connector: connector.id, line: String(line) }, {

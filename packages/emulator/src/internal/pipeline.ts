@@ -17,8 +17,8 @@ import * as OAuthServer from "../OAuthServer.js"
 import * as StatusProfile from "../StatusProfile.js"
 import { authenticate, type Caller, isCaller } from "./auth.js"
 import * as Batch from "./batch.js"
-import * as SessionEvents from "./sessionEvents.js"
 import { type Instance, systemError, type WireError } from "./instance.js"
+import * as SessionEvents from "./sessionEvents.js"
 
 const tokenScopeText = "The request requires higher privileges than provided by the access token"
 
