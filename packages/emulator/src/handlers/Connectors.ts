@@ -402,9 +402,9 @@ const statusMessages = (kind: "delivery" | "reading"): Handler => (context) => {
   for (const item of messages) {
     const link = context.connectors.messages.get(Php.intval(record(item.im).message_id))
     if (link === undefined || link.direction !== "outbound" || link.connector !== found.connector.id) continue
-    const ids = Object.values(record(record(item.message).id)).map(String)
-    const single = phpTrim(record(item.message).id)
-    if (ids.length > 0 || single !== "") link.outsideIds = ids.length > 0 ? ids : [single]
+    const given = record(item.message).id
+    const ids = given !== null && typeof given === "object" ? Object.values(given).map(String) : [phpTrim(given)]
+    if (ids.some((id) => id !== "")) link.outsideIds = ids.filter((id) => id !== "")
     // Delivery also marks the message read (§5.2); reading alone is a no-op on current portals (§6 #16).
     if (kind === "delivery") {
       link.delivered = true
