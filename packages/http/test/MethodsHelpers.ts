@@ -17,7 +17,8 @@ export interface Portal {
   readonly as: (userId?: number) => Layer.Layer<Bitrix24Client.Bitrix24Client>
   /** The transport of the default application's OAuth token for a fixture user (user 1 by default). */
   readonly asApplication: (
-    userId?: number
+    userId?: number,
+    clientId?: string
   ) => Layer.Layer<Bitrix24Client.Bitrix24Client | Bitrix24Client.ApplicationAuth>
 }
 
@@ -31,10 +32,10 @@ export const withPortal = <A, E>(f: (portal: Portal) => Effect.Effect<A, E>, opt
           Layer.provide(NodeHttpClient.layerUndici),
           Layer.orDie
         ),
-      asApplication: (userId) =>
+      asApplication: (userId, clientId) =>
         Bitrix24Http.layerOAuthToken({
           restUrl: `${emulator.url}/rest/`,
-          accessToken: emulator.oauth.issue(userId ?? 1).accessToken
+          accessToken: emulator.oauth.issue(userId ?? 1, clientId).accessToken
         }).pipe(Layer.provide(NodeHttpClient.layerUndici))
     })).pipe(Effect.provide(Emulator.layer(options)))
 

@@ -313,7 +313,8 @@ const ensureSession = (context: CallContext, chatId: number): Portal.Session => 
 
 const messageText = (message: Record<string, unknown>): string => {
   const text = phpTrim(message.text)
-  const files = Object.values(record(message.files)).map((file) => record(file))
+  const given = message.files
+  const files = (given !== null && typeof given === "object" ? Object.values(given) : []).map(record)
   const links = files.map((file) => `[url=${phpTrim(file.url)}]${phpTrim(file.name) || phpTrim(file.url)}[/url]`)
   return [text, ...links].filter((part) => part !== "").join("[br]")
 }
