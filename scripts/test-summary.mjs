@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 
-const files = ["packages", "apps"]
+const files = ["packages", "apps", "examples"]
   .flatMap((dir) => (existsSync(dir) ? readdirSync(dir).map((name) => join(dir, name, "test-results.json")) : []))
   .filter((file) => existsSync(file))
 let passed = 0
