@@ -26,6 +26,8 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as EventsCli from "./Events.js"
 
 /** Exit codes of `b24`. */
 export const ExitCode = { ok: 0, failure: 1, usage: 2, portal: 3, transport: 4 } as const
@@ -159,6 +161,14 @@ const paramOption = (param: Method.ParamInfo): Options.Options<Option.Option<unk
       const option = Options.text(name).pipe(Options.withDescription(describeParam(param)))
       return param.required ? Options.map(option, Option.some) : Options.optional(option)
     }
+    case "json": {
+      // A nested param (PARAMS, MESSAGES): JSON text, decoded by the declaration like any other value.
+      const option = Options.text(name).pipe(
+        Options.withDescription(`${describeParam(param)} (JSON)`),
+        Options.withSchema(Schema.parseJson())
+      )
+      return param.required ? Options.map(option, Option.some) : Options.optional(option)
+    }
   }
 }
 
@@ -255,11 +265,21 @@ const callCommand = Command.make(
     })
 ).pipe(Command.withDescription("Call any REST method: b24 call im.chat.mute CHAT_ID=1489 MUTE=Y"))
 
+/** `b24 events ...` (Events.ts); the REST method `events` is its `codes` subcommand. */
+const eventsCommand = EventsCli.make({
+  emulator: Effect.map(root, (globals) => globals.emulator),
+  report: (error) => Effect.flatMap(root, (globals) => report(globals, error))
+})
+
 /** The whole command tree. */
 export const command = root.pipe(
   Command.withDescription("Bitrix24 REST from the command line: one subcommand per declared method."),
   Command.withSubcommands(
-    [callCommand, ...toCommands(buildTree(Catalog.methods))] as [AnyCommand, ...Array<AnyCommand>]
+    [
+      callCommand,
+      eventsCommand,
+      ...toCommands(buildTree(Catalog.methods.filter((method) => method.method !== "events")))
+    ] as [AnyCommand, ...Array<AnyCommand>]
   )
 )
 

@@ -122,16 +122,19 @@ describe("b24: typed subcommands derived from the declarations", () => {
 
   it.scoped("every declared method is reachable as a subcommand and runs its example on a fresh portal", () =>
     Effect.gen(function*() {
-      for (const method of Catalog.methods) {
+      // `events` (the REST method) is `b24 events codes`, run on an application's token (test/Events.test.ts)
+      for (const method of Catalog.methods.filter((declared) => declared.method !== "events")) {
         const { code, journal, stderr } = yield* Effect.gen(function*() {
           const { journal } = yield* Emulator.Emulator
           const run = yield* withWebhook(...Method.commandPath(method), ...Method.commandArgs(method, method.example))
           return { ...run, journal: journal.map((entry) => entry.method) }
         }).pipe(Effect.provide(Emulator.layer()))
-        expect({ method: method.method, code, stderr, journal }).toEqual({
+        // Through a webhook the portal refuses the application methods (event.*, imconnector.*): a typed 403, exit 3.
+        const application = method.auth === "application"
+        expect({ method: method.method, code, stderr: application ? stderr.split(":")[0] : stderr, journal }).toEqual({
           method: method.method,
-          code: 0,
-          stderr: "",
+          code: application ? Cli.ExitCode.portal : 0,
+          stderr: application ? "WRONG_AUTH_TYPE" : "",
           journal: [method.method]
         })
       }

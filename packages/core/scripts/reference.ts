@@ -40,7 +40,12 @@ const describeResult = (schema: Schema.Schema.Any): Array<string> => {
   ]
 }
 
-const kindLabel = { integer: "integer", flag: "boolean (`Y`/`N` on the wire)", text: "string" } as const
+const kindLabel = {
+  integer: "integer",
+  flag: "boolean (`Y`/`N` on the wire)",
+  text: "string",
+  json: "object or list (JSON on the command line)"
+} as const
 
 const section = (method: Method.Any): string => {
   const params = Method.paramsOf(method)

@@ -91,7 +91,7 @@ export const bind = Method.make({
     event: EventCode,
     handler: Schema.optionalWith(HandlerUrl, { exact: true }),
     auth_type: Schema.optionalWith(
-      Schema.Int.pipe(Schema.nonNegative()).annotations({ description: "User whose token the handler gets; 0: any" }),
+      Wire.Count.annotations({ description: "User whose token the handler gets; 0: any" }),
       { exact: true }
     ),
     event_type: Schema.optionalWith(eventType, { exact: true }),
@@ -138,7 +138,7 @@ export const unbind = Method.make({
   params: {
     event: EventCode,
     handler: Schema.optionalWith(HandlerUrl, { exact: true }),
-    auth_type: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { exact: true }),
+    auth_type: Schema.optionalWith(Wire.Count, { exact: true }),
     event_type: Schema.optionalWith(eventType, { exact: true }),
     auth_connector: Schema.optionalWith(Schema.String, { exact: true })
   },
@@ -314,7 +314,7 @@ export const offlineGet = Method.make({
     order: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Literal("ASC", "DESC") }), {
       exact: true
     }),
-    limit: Schema.optionalWith(Schema.Int.pipe(Schema.positive()).annotations({ default: 50 }), { exact: true }),
+    limit: Schema.optionalWith(Wire.Id.annotations({ description: "Events per call", default: 50 }), { exact: true }),
     clear: Schema.optionalWith(Wire.OneZero.annotations({ description: "Delete the rows now (default 1)" }), {
       exact: true
     }),
@@ -405,7 +405,7 @@ export const offlineList = Method.make({
     order: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Literal("ASC", "DESC") }), {
       exact: true
     }),
-    start: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { exact: true }),
+    start: Schema.optionalWith(Wire.Count.annotations({ description: "Offset (pages of 50)" }), { exact: true }),
     auth_connector: Schema.optionalWith(Schema.String, { exact: true })
   },
   result: Schema.Array(OfflineEvent),

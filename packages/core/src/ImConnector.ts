@@ -347,11 +347,11 @@ export const OutsideMessage = Schema.Struct({
   user: OutsideUser,
   message: Schema.Struct({
     id: Schema.optionalWith(Schema.String, { exact: true }),
-    date: Schema.optionalWith(Schema.Int, { exact: true }),
+    date: Schema.optionalWith(Wire.Count, { exact: true }),
     text: Schema.optionalWith(Schema.String, { exact: true }),
     files: Schema.optionalWith(Schema.Array(OutsideFile), { exact: true }),
     disable_crm: Schema.optionalWith(Schema.Literal("Y"), { exact: true }),
-    user_id: Schema.optionalWith(Schema.Int, { exact: true })
+    user_id: Schema.optionalWith(Wire.Id, { exact: true })
   }).pipe(
     Schema.filter((message) =>
       (message.text !== undefined && message.text.length > 0) || (message.files?.length ?? 0) > 0 ||
@@ -515,7 +515,7 @@ export const StatusItem = Schema.Struct({
   im: Schema.Struct({ chat_id: Wire.Id, message_id: Wire.Id }),
   message: Schema.Struct({
     id: Schema.Array(Schema.String),
-    date: Schema.optionalWith(Schema.Int, { exact: true })
+    date: Schema.optionalWith(Wire.Count, { exact: true })
   }),
   chat: Schema.Struct({ id: Schema.String.pipe(Schema.minLength(1)) })
 }).annotations({ identifier: "StatusItem" })

@@ -114,8 +114,8 @@ export const listGet = Method.make({
         select: Schema.optionalWith(Schema.Array(Schema.String), { exact: true }),
         order: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.String }), { exact: true }),
         filter: Schema.optionalWith(rest, { exact: true }),
-        limit: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 200)), { exact: true }),
-        offset: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { exact: true })
+        limit: Schema.optionalWith(Wire.Id.pipe(Schema.lessThanOrEqualTo(200)), { exact: true }),
+        offset: Schema.optionalWith(Wire.Count, { exact: true })
       }),
       { exact: true }
     )

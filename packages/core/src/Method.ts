@@ -376,11 +376,27 @@ export const make = <
 export interface ParamInfo {
   /** The wire name (`CHAT_ID`). */
   readonly name: string
-  readonly kind: "integer" | "flag" | "text"
+  /** `json` for a nested param (an object or a list, e.g. `MESSAGES`), given as JSON text on a command line. */
+  readonly kind: "integer" | "flag" | "text" | "json"
   readonly required: boolean
   readonly description: string
   /** The documented default, shown as on the wire (`"N"`), if any. */
   readonly default: string | undefined
+}
+
+/** Does the wire side nest (an object or a list), as opposed to a scalar? */
+const isStructured = (ast: AST.AST): boolean => {
+  switch (ast._tag) {
+    case "TypeLiteral":
+    case "TupleType":
+      return true
+    case "Union":
+      return ast.types.some(isStructured)
+    case "Refinement":
+      return isStructured(ast.from)
+    default:
+      return false
+  }
 }
 
 /**
@@ -393,7 +409,7 @@ export const paramsOf = (method: Any): ReadonlyArray<ParamInfo> => {
   const ast = Schema.Struct(method.params).ast as AST.TypeLiteral
   return ast.propertySignatures.map((signature) => {
     const type = signature.type
-    const kind = Wire.kindOf(Schema.make(type))
+    const kind = isStructured(AST.encodedAST(type)) ? "json" : Wire.kindOf(Schema.make(type))
     const fallback = AST.getDefaultAnnotation(type)
     return {
       name: String(signature.name),
@@ -453,5 +469,6 @@ export const commandArgs = (method: Any, params: Readonly<Record<string, unknown
     if (value === undefined) return []
     const option = kebab(param.name)
     if (param.kind === "flag") return [value ? `--${option}` : `--no-${option}`]
+    if (param.kind === "json") return [`--${option}`, JSON.stringify(value)]
     return [`--${option}`, String(value)]
   })

@@ -114,6 +114,24 @@ export const Id = Schema.Union(
 ).annotations({ identifier: "Id", [KindAnnotationId]: "integer" })
 
 /**
+ * A non-negative integer (a count, an offset, a Unix time, a user ID where 0 means "none"). Like {@link Id}, it may
+ * arrive as a JSON number or as a decimal string (form and query encodings) and is sent as a JSON number.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Count = Schema.Union(
+  Schema.Number,
+  Schema.String.pipe(
+    Schema.pattern(/^\d+$/, { message: () => "must be a decimal integer" }),
+    Schema.compose(Schema.NumberFromString)
+  )
+).pipe(
+  Schema.compose(Schema.Int),
+  Schema.nonNegative({ message: () => "must be a non-negative integer" })
+).annotations({ identifier: "Count", [KindAnnotationId]: "integer" })
+
+/**
  * A `DIALOG_ID`: `chat<N>` for a chat, `sg<N>` for a group or project chat, or a user ID for a private dialog
  * (`seeds/003`). A bare number is accepted and sent as its decimal string.
  *
