@@ -249,7 +249,10 @@ describe("b24-proxy serves every declared method", () => {
           const answer = yield* post(`${client}${method.method}.json`, wire)
           return { method: method.method, status: answer.status, journal: journal.map((entry) => entry.method) }
         }).pipe(Effect.provide(Emulator.layer()))
-        expect(outcome).toEqual({ method: method.method, status: 200, journal: [method.method] })
+        // The upstream is an inbound webhook: the portal refuses the application methods (event.*, imconnector.*)
+        // with 403 WRONG_AUTH_TYPE, which the proxy forwards as it came.
+        const status = method.auth === "application" ? 403 : 200
+        expect(outcome).toEqual({ method: method.method, status, journal: [method.method] })
       }
     }))
 })
