@@ -3,31 +3,13 @@ import { Emulator } from "@bitrix24-effect/emulator"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as ChildProcess from "node:child_process"
 import * as Path from "node:path"
 import * as Cli from "../src/Cli.js"
-
-/** Runs `b24 ...args` in-process, capturing what it prints. */
-const b24 = (...args: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    const out: Array<string> = []
-    const err: Array<string> = []
-    const console = new Proxy({} as Console.Console, {
-      get: (_target, key) => {
-        if (key === Console.TypeId) return Console.TypeId
-        if (key === "log") return (...xs: ReadonlyArray<unknown>) => Effect.sync(() => out.push(xs.join(" ")))
-        if (key === "error") return (...xs: ReadonlyArray<unknown>) => Effect.sync(() => err.push(xs.join(" ")))
-        if (key === "unsafe") return globalThis.console
-        return () => Effect.void
-      }
-    })
-    const code = yield* Cli.main(["node", "b24", ...args]).pipe(Effect.withConsole(console))
-    return { code, stdout: out.join("\n"), stderr: err.join("\n") }
-  })
+import { b24 } from "./helpers.js"
 
 const TestLive = Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici, Emulator.layer())
 

@@ -6,7 +6,6 @@ import { Emulator } from "@bitrix24-effect/emulator"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -15,28 +14,16 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Cli from "../src/Cli.js"
+import { b24 } from "./helpers.js"
 
-const b24 = (...args: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    const out: Array<string> = []
-    const err: Array<string> = []
-    const console = new Proxy({} as Console.Console, {
-      get: (_target, key) => {
-        if (key === Console.TypeId) return Console.TypeId
-        if (key === "log") return (...xs: ReadonlyArray<unknown>) => Effect.sync(() => out.push(xs.join(" ")))
-        if (key === "error") return (...xs: ReadonlyArray<unknown>) => Effect.sync(() => err.push(xs.join(" ")))
-        if (key === "unsafe") return globalThis.console
-        return () => Effect.void
-      }
-    })
-    const code = yield* Cli.main(["node", "b24", ...args]).pipe(Effect.withConsole(console))
-    return { code, stdout: out, stderr: err.join("\n") }
-  }).pipe(Effect.provide(Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici)))
+const run = (...args: ReadonlyArray<string>) =>
+  Effect.map(b24(...args), (result) => ({ ...result, stdout: result.stdout.split("\n").filter((line) => line !== "") }))
+    .pipe(Effect.provide(Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici)))
 
 describe("b24 events", () => {
   it.effect("bind, list, unbind and codes run event.* as the embedded emulator's application", () =>
     Effect.gen(function*() {
-      const bound = yield* b24(
+      const bound = yield* run(
         "--emulator",
         "events",
         "bind",
@@ -46,13 +33,13 @@ describe("b24 events", () => {
         "http://127.0.0.1:9/x"
       )
       expect(bound).toMatchObject({ code: 0, stdout: ["true"] })
-      const offline = yield* b24("--emulator", "events", "bind", "--event", "ONAPPTEST", "--offline")
+      const offline = yield* run("--emulator", "events", "bind", "--event", "ONAPPTEST", "--offline")
       expect(offline).toMatchObject({ code: 0, stdout: ["true"] })
-      const codes = yield* b24("--emulator", "events", "codes", "--scope", "imopenlines")
+      const codes = yield* run("--emulator", "events", "codes", "--scope", "imopenlines")
       expect(JSON.parse(codes.stdout[0]!)).toContain("ONIMCONNECTORMESSAGEADD")
-      const list = yield* b24("--emulator", "events", "list")
+      const list = yield* run("--emulator", "events", "list")
       expect(list).toMatchObject({ code: 0, stdout: ["[]"] })
-      const unbound = yield* b24(
+      const unbound = yield* run(
         "--emulator",
         "events",
         "unbind",
@@ -63,7 +50,7 @@ describe("b24 events", () => {
       )
       expect(JSON.parse(unbound.stdout[0]!)).toEqual({ count: 0 })
       // bad input is a usage error before any request
-      const bad = yield* b24("--emulator", "events", "bind", "--event", "ONAPPTEST")
+      const bad = yield* run("--emulator", "events", "bind", "--event", "ONAPPTEST")
       expect(bad.code).toBe(Cli.ExitCode.usage)
       expect(bad.stderr).toContain("online events need a handler")
     }))

@@ -17,8 +17,9 @@ import * as Method from "./Method.js"
 import * as PortalError from "./PortalError.js"
 import * as Wire from "./Wire.js"
 
-/** The scope the portal files `event.*` under: every application has it (§1). */
-const scope = "_global"
+/** What every `event.*` method shares: the scope the portal files them under (`_global`: every application has it) and
+ * the application-only rule (§1). */
+const application = { scope: "_global", auth: "application" } as const
 
 const rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
@@ -82,8 +83,7 @@ const bindErrors = [
  */
 export const bind = Method.make({
   method: "event.bind",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Subscribe the application to an event",
   description: "Online events are POSTed to handler; offline ones (admin only) are queued for event.offline.get.",
   source: "docs/bitrix24-events.md §1.1, §3.1, §3.6",
@@ -130,8 +130,7 @@ export const UnbindResult = Schema.Struct({ count: Wire.Numeric }, rest).annotat
  */
 export const unbind = Method.make({
   method: "event.unbind",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Unsubscribe the application from an event",
   description: "Removes the matching handlers and answers { count }.",
   source: "docs/bitrix24-events.md §1.2",
@@ -170,8 +169,7 @@ export const Binding = Schema.Struct({
  */
 export const get = Method.make({
   method: "event.get",
-  scope,
-  auth: "application",
+  ...application,
   summary: "List the application's event bindings",
   description:
     "Online bindings { event, handler, auth_type, offline: 0 }; offline { event, connector_id, offline: 1 }.",
@@ -192,8 +190,7 @@ export const get = Method.make({
  */
 export const events = Method.make({
   method: "events",
-  scope,
-  auth: "application",
+  ...application,
   summary: "List the event codes the application may bind",
   description: "SCOPE narrows to one scope; FULL lists every event. Codes are upper-case.",
   source: "docs/bitrix24-events.md §1.4",
@@ -216,8 +213,7 @@ export const events = Method.make({
  */
 export const test = Method.make({
   method: "event.test",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Fire ONAPPTEST to the application's handlers",
   description: "Any params; they arrive as data.QUERY. Answers 1.",
   source: "docs/bitrix24-events.md §1.5",
@@ -303,8 +299,7 @@ const filter = Schema.Record({ key: Schema.String, value: Schema.Union(Schema.St
  */
 export const offlineGet = Method.make({
   method: "event.offline.get",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Take queued offline events",
   description: "clear 0 reserves them under process_id until event.offline.clear; clear 1 (the default) deletes " +
     "them at once. process_id re-reads a reservation. Admin only.",
@@ -342,8 +337,7 @@ export const offlineGet = Method.make({
  */
 export const offlineClear = Method.make({
   method: "event.offline.clear",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Delete reserved offline events",
   description: "process_id, and id[] or message_id[] (else the whole reservation). Admin only.",
   source: "docs/bitrix24-events.md §3.3",
@@ -370,8 +364,7 @@ export const offlineClear = Method.make({
  */
 export const offlineError = Method.make({
   method: "event.offline.error",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Flag reserved offline events as failed",
   description: "process_id and message_id[]: the rows get ERROR=1 and are released. Admin only.",
   source: "docs/bitrix24-events.md §3.4",
@@ -395,8 +388,7 @@ export const offlineError = Method.make({
  */
 export const offlineList = Method.make({
   method: "event.offline.list",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Read the offline queue without reserving",
   description: "filter (also PROCESS_ID, ERROR), order (default ID ASC), start (pages of 50). Admin only.",
   source: "docs/bitrix24-events.md §3.5",

@@ -20,7 +20,8 @@ import * as Method from "./Method.js"
 import * as PortalError from "./PortalError.js"
 import * as Wire from "./Wire.js"
 
-const scope = "imopenlines"
+/** What every connector method shares: the portal's scope for them (§5.1, §6 #9) and the application-only rule. */
+const application = { scope: "imopenlines", auth: "application" } as const
 
 /** The rest of an object the portal sends: kept as received. */
 const rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
@@ -39,6 +40,10 @@ export const ConnectorId = Schema.String.pipe(
 
 const line = Wire.Id.annotations({ description: "The open line (CONFIG_ID)" })
 const connector = ConnectorId.annotations({ description: "The connector ID given to imconnector.register" })
+
+/** The params naming a connector on a line, and the example line of the default fixture. */
+const onLine = { CONNECTOR: connector, LINE: line }
+const demoLine = { CONNECTOR: "demo_connector", LINE: 1 }
 
 const embeddedFailure = (result: unknown) => {
   if (result === null || typeof result !== "object" || Array.isArray(result)) return undefined
@@ -102,8 +107,7 @@ const url = Schema.String.pipe(
  */
 export const register = Method.make({
   method: "imconnector.register",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Register the application's connector (an outside channel)",
   description: "Registers or updates a connector: ID (lower-case, no dot), NAME, ICON and the settings page " +
     "PLACEMENT_HANDLER. Failures the portal reports inside HTTP 200 are typed errors. Application OAuth only.",
@@ -159,8 +163,7 @@ export const register = Method.make({
  */
 export const unregister = Method.make({
   method: "imconnector.unregister",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Unregister the application's connector",
   description: "Removes the connector with this ID. Failures the portal reports inside HTTP 200 are typed errors.",
   source: "docs/bitrix24-events.md §5.1, §5.2",
@@ -181,8 +184,7 @@ export const unregister = Method.make({
  */
 export const list = Method.make({
   method: "imconnector.list",
-  scope,
-  auth: "application",
+  ...application,
   summary: "List the portal's connectors",
   description: "Answers { connectorId: name } for every connector, built-in ones included.",
   source: "docs/bitrix24-events.md §5.2",
@@ -208,20 +210,18 @@ export const list = Method.make({
  */
 export const activate = Method.make({
   method: "imconnector.activate",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Switch a connector on or off on an open line",
   description: "ACTIVE is a boolean sent as 1/0 (the portal reads any non-empty value, \"N\" included, as on).",
   source: "docs/bitrix24-events.md §5.2, §6 #10, #12",
   params: {
-    CONNECTOR: connector,
-    LINE: line,
+    ...onLine,
     ACTIVE: Wire.OneZero.annotations({ description: "true switches the connector on (sent as 1), false off (0)" })
   },
   result: Schema.Boolean,
   errors: [PortalError.ErrorArgument, PortalError.WrongAuthType],
   idempotent: true,
-  example: { CONNECTOR: "demo_connector", LINE: 1, ACTIVE: true }
+  example: { ...demoLine, ACTIVE: true }
 })
 
 /**
@@ -247,17 +247,16 @@ export const Status = Schema.Struct({
  */
 export const status = Method.make({
   method: "imconnector.status",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Read a connector's state on an open line",
   description: "Answers { LINE, CONNECTOR, ERROR, CONFIGURED, STATUS }. LINE is required here (line 0 is never " +
     "configured).",
   source: "docs/bitrix24-events.md §5.2",
-  params: { CONNECTOR: connector, LINE: line },
+  params: onLine,
   result: Status,
   errors: [PortalError.ErrorArgument, PortalError.WrongAuthType],
   idempotent: true,
-  example: { CONNECTOR: "demo_connector", LINE: 1 }
+  example: demoLine
 })
 
 /**
@@ -269,14 +268,12 @@ export const status = Method.make({
  */
 export const connectorDataSet = Method.make({
   method: "imconnector.connector.data.set",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Set the outside channel's data for a line",
   description: "DATA { ID, URL, URL_IM, NAME } is merged into the stored data; empty fields are ignored.",
   source: "docs/bitrix24-events.md §5.2, §6 #11",
   params: {
-    CONNECTOR: connector,
-    LINE: line,
+    ...onLine,
     DATA: Schema.Struct({
       ID: Schema.optionalWith(Schema.String, { exact: true }),
       URL: Schema.optionalWith(Schema.String, { exact: true }),
@@ -287,7 +284,7 @@ export const connectorDataSet = Method.make({
   result: Schema.Boolean,
   errors: [PortalError.ErrorArgument, PortalError.WrongAuthType],
   idempotent: true,
-  example: { CONNECTOR: "demo_connector", LINE: 1, DATA: { ID: "demo-channel", NAME: "Demo channel" } }
+  example: { ...demoLine, DATA: { ID: "demo-channel", NAME: "Demo channel" } }
 })
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -442,17 +439,16 @@ const exampleMessage = {
  */
 export const sendMessages = Method.make({
   method: "imconnector.send.messages",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Send outside customers' messages into an open line",
   description: "MESSAGES[] { user, message, chat } (lower-case keys). Each item of the result says SUCCESS, and for " +
     "an accepted message the session (CHAT_ID: the open-line chat).",
   source: "docs/bitrix24-events.md §5.2, §5.3, §5.6",
-  params: { CONNECTOR: connector, LINE: line, MESSAGES: messages(OutsideMessage) },
+  params: { ...onLine, MESSAGES: messages(OutsideMessage) },
   result: MessagesResult,
   errors: messageErrors,
   idempotent: false,
-  example: { CONNECTOR: "demo_connector", LINE: 1, MESSAGES: [exampleMessage] }
+  example: { ...demoLine, MESSAGES: [exampleMessage] }
 })
 
 /**
@@ -464,18 +460,16 @@ export const sendMessages = Method.make({
  */
 export const updateMessages = Method.make({
   method: "imconnector.update.messages",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Edit outside customers' messages already sent",
   description: "Same MESSAGES shape as send.messages, with the message.id and chat.id originally sent.",
   source: "docs/bitrix24-events.md §5.2",
-  params: { CONNECTOR: connector, LINE: line, MESSAGES: messages(OutsideMessage) },
+  params: { ...onLine, MESSAGES: messages(OutsideMessage) },
   result: MessagesResult,
   errors: messageErrors,
   idempotent: true,
   example: {
-    CONNECTOR: "demo_connector",
-    LINE: 1,
+    ...demoLine,
     MESSAGES: [{ ...exampleMessage, message: { id: "m-0", text: "Edited" } }]
   }
 })
@@ -488,18 +482,16 @@ export const updateMessages = Method.make({
  */
 export const deleteMessages = Method.make({
   method: "imconnector.delete.messages",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Delete outside customers' messages already sent",
   description: "MESSAGES[] { user { id }, message { id }, chat { id } }.",
   source: "docs/bitrix24-events.md §5.2",
-  params: { CONNECTOR: connector, LINE: line, MESSAGES: messages(OutsideMessageRef) },
+  params: { ...onLine, MESSAGES: messages(OutsideMessageRef) },
   result: MessagesResult,
   errors: messageErrors,
   idempotent: true,
   example: {
-    CONNECTOR: "demo_connector",
-    LINE: 1,
+    ...demoLine,
     MESSAGES: [{ user: { id: "customer-1" }, message: { id: "m-0" }, chat: { id: "chat-1" } }]
   }
 })
@@ -533,17 +525,16 @@ const exampleStatus = { im: { chat_id: 2043, message_id: 18971 }, message: { id:
  */
 export const sendStatusDelivery = Method.make({
   method: "imconnector.send.status.delivery",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Mark operator messages as delivered to the outside channel",
   description: "MESSAGES[] { im { chat_id, message_id } (from the event), message { id: [outside IDs], date }, " +
     "chat { id } }. Without it operators see replies as undelivered.",
   source: "docs/bitrix24-events.md §5.2, §5.6",
-  params: { CONNECTOR: connector, LINE: line, MESSAGES: messages(StatusItem) },
+  params: { ...onLine, MESSAGES: messages(StatusItem) },
   result: Ack,
   errors: statusErrors,
   idempotent: true,
-  example: { CONNECTOR: "demo_connector", LINE: 1, MESSAGES: [exampleStatus] }
+  example: { ...demoLine, MESSAGES: [exampleStatus] }
 })
 
 /**
@@ -555,16 +546,15 @@ export const sendStatusDelivery = Method.make({
  */
 export const sendStatusReading = Method.make({
   method: "imconnector.send.status.reading",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Mark operator messages as read by the outside customer",
   description: "Same MESSAGES as send.status.delivery, without date. A no-op on current portals.",
   source: "docs/bitrix24-events.md §5.2, §6 #16",
-  params: { CONNECTOR: connector, LINE: line, MESSAGES: messages(StatusItem) },
+  params: { ...onLine, MESSAGES: messages(StatusItem) },
   result: Ack,
   errors: statusErrors,
   idempotent: true,
-  example: { CONNECTOR: "demo_connector", LINE: 1, MESSAGES: [exampleStatus] }
+  example: { ...demoLine, MESSAGES: [exampleStatus] }
 })
 
 /**
@@ -576,16 +566,15 @@ export const sendStatusReading = Method.make({
  */
 export const setError = Method.make({
   method: "imconnector.set.error",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Put a connector on a line into the error state",
   description: "Deactivates the connector on the line and raises its error flag (undocumented; server source).",
   source: "docs/bitrix24-events.md §5.2, §7.10",
-  params: { CONNECTOR: connector, LINE: line },
+  params: onLine,
   result: Ack,
   errors: [PortalError.ErrorArgument, PortalError.WrongAuthType],
   idempotent: true,
-  example: { CONNECTOR: "demo_connector", LINE: 1 }
+  example: demoLine
 })
 
 /**
@@ -598,14 +587,12 @@ export const setError = Method.make({
  */
 export const chatNameSet = Method.make({
   method: "imconnector.chat.name.set",
-  scope,
-  auth: "application",
+  ...application,
   summary: "Rename the open-line chat of an outside chat",
   description: "CHAT_ID is the outside chat's ID; USER_ID the outside user's (needed unless CHAT_GROUP).",
   source: "docs/bitrix24-events.md §5.2",
   params: {
-    CONNECTOR: connector,
-    LINE: line,
+    ...onLine,
     CHAT_ID: Schema.String.pipe(Schema.minLength(1)).annotations({ description: "The outside chat's ID" }),
     NAME: Schema.String.pipe(Schema.minLength(1)).annotations({ description: "The new name" }),
     USER_ID: Schema.optionalWith(Schema.String.annotations({ description: "The outside user's ID" }), { exact: true })
@@ -619,5 +606,5 @@ export const chatNameSet = Method.make({
     PortalError.WrongAuthType
   ],
   idempotent: true,
-  example: { CONNECTOR: "demo_connector", LINE: 1, CHAT_ID: "chat-1", NAME: "Ann (outside)", USER_ID: "customer-1" }
+  example: { ...demoLine, CHAT_ID: "chat-1", NAME: "Ann (outside)", USER_ID: "customer-1" }
 })

@@ -95,6 +95,15 @@ export const YesNo = Schema.transform(
   }
 ).annotations({ identifier: "YesNo", [KindAnnotationId]: "flag" })
 
+/** An integer sent as a JSON number, or as a decimal string in form and query encodings. */
+const decimalInt = Schema.Union(
+  Schema.Number,
+  Schema.String.pipe(
+    Schema.pattern(/^\d+$/, { message: () => "must be a decimal integer" }),
+    Schema.compose(Schema.NumberFromString)
+  )
+).pipe(Schema.compose(Schema.Int))
+
 /**
  * A positive integer identifier (chat, session, user, message). On the wire it may arrive as a JSON number or, in
  * form and query encodings, as a decimal string; it is always sent as a JSON number.
@@ -102,14 +111,7 @@ export const YesNo = Schema.transform(
  * @since 0.1.0
  * @category schemas
  */
-export const Id = Schema.Union(
-  Schema.Number,
-  Schema.String.pipe(
-    Schema.pattern(/^\d+$/, { message: () => "must be a decimal integer" }),
-    Schema.compose(Schema.NumberFromString)
-  )
-).pipe(
-  Schema.compose(Schema.Int),
+export const Id = decimalInt.pipe(
   Schema.positive({ message: () => "must be a positive integer" })
 ).annotations({ identifier: "Id", [KindAnnotationId]: "integer" })
 
@@ -120,14 +122,7 @@ export const Id = Schema.Union(
  * @since 0.1.0
  * @category schemas
  */
-export const Count = Schema.Union(
-  Schema.Number,
-  Schema.String.pipe(
-    Schema.pattern(/^\d+$/, { message: () => "must be a decimal integer" }),
-    Schema.compose(Schema.NumberFromString)
-  )
-).pipe(
-  Schema.compose(Schema.Int),
+export const Count = decimalInt.pipe(
   Schema.nonNegative({ message: () => "must be a non-negative integer" })
 ).annotations({ identifier: "Count", [KindAnnotationId]: "integer" })
 
