@@ -86,7 +86,7 @@ describe("b24 events", () => {
             const found = /listening for events on (http:\/\/\S+)/.exec(err)
             if (found !== null) resume(Effect.succeed(found[1]!))
           })
-        }).pipe(Effect.timeout("20 seconds"), Effect.orDie)
+        }).pipe(Effect.timeout("60 seconds"), Effect.orDie)
         const wait = (n: number) =>
           Effect.gen(function*() {
             for (let i = 0; i < 500 && lines.length < n; i++) yield* Effect.sleep("10 millis")

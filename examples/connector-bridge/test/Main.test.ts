@@ -34,7 +34,7 @@ describe("pnpm start", () => {
                 const found = /connector bridge on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
                 if (found !== null) resume(Effect.succeed(found[1]!))
               })
-            }).pipe(Effect.timeout("20 seconds"), Effect.orDie)
+            }).pipe(Effect.timeout("60 seconds"), Effect.orDie)
             const customer = { user: "bob", chat: "room-2", id: "b-1", text: "Is anyone there?" }
             expect(yield* post(`${url}/chat/send`, customer)).toBe(202)
             expect(yield* post(`${url}/operator/reply`, { chat: "room-2", text: "Yes, hello Bob" })).toBe(201)
