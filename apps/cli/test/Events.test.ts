@@ -123,6 +123,6 @@ describe("b24 events", () => {
         expect(lines.length).toBe(2)
         expect(JSON.parse(lines[1]!)).toMatchObject({ _tag: "ONAPPTEST", data: { QUERY: { hello: "world" } } })
       }).pipe(Effect.provide(Emulator.layer()), Effect.scoped),
-    40_000
+    90_000
   )
 })

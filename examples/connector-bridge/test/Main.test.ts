@@ -48,6 +48,6 @@ describe("pnpm start", () => {
           }),
         (child) => Effect.sync(() => child.kill())
       ),
-    40_000
+    90_000
   )
 })
