@@ -120,7 +120,7 @@ describe("b24: typed subcommands derived from the declarations", () => {
           journal: [method.method]
         })
       }
-    }).pipe(Effect.provide(Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici))))
+    }).pipe(Effect.provide(Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici))), 120_000)
 })
 
 describe("b24 call: any method with KEY=VALUE params", () => {

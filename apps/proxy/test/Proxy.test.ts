@@ -254,7 +254,7 @@ describe("b24-proxy serves every declared method", () => {
         const status = method.auth === "application" ? 403 : 200
         expect(outcome).toEqual({ method: method.method, status, journal: [method.method] })
       }
-    }))
+    }), 120_000)
 })
 
 describe("pnpm start (the proxy process on the embedded emulator)", () => {

@@ -276,7 +276,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
       credentials,
       events,
       connectors,
-      sessionsSeen: new Map(),
+      sessions: { seen: new Map(), watching: false },
       journal: [],
       clock,
       limits,

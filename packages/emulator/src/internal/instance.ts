@@ -43,8 +43,11 @@ export interface Instance {
   readonly events: EventBus.Bus
   /** Connectors, their lines, outside chats and message links (docs/bitrix24-events.md §5). */
   readonly connectors: Connectors.State
-  /** The sessions seen so far and whether each was closed, to fire ONSESSIONSTART / ONSESSIONFINISH. */
-  readonly sessionsSeen: Map<number, boolean>
+  /**
+   * The sessions seen so far and whether each was closed, to fire ONSESSIONSTART / ONSESSIONFINISH; `watching` while
+   * an application binds those events.
+   */
+  readonly sessions: { readonly seen: Map<number, boolean>; watching: boolean }
   readonly journal: Journal.Journal
   readonly clock: PortalClock.PortalClock
   readonly limits: Limits.Limiter

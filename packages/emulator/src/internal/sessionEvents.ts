@@ -3,7 +3,7 @@
  * `ONSESSIONSTART` and `ONIMCONNECTORDIALOGSTART` for a new session, `ONSESSIONFINISH` and
  * `ONIMCONNECTORDIALOGFINISH` for a session that closed, in chats of a custom connector, to the application that
  * registered the connector only. After each successful call the sessions are compared with the ones seen before;
- * nothing is scanned while no application binds these events.
+ * nothing is scanned while no application binds these events, and changes made then fire nothing later.
  *
  * @internal
  */
@@ -24,8 +24,8 @@ const isClosed = (session: Portal.Session) =>
  * @internal
  */
 export const remember = (instance: Instance): void => {
-  instance.sessionsSeen.clear()
-  for (const session of instance.portal.sessions.values()) instance.sessionsSeen.set(session.id, isClosed(session))
+  instance.sessions.seen.clear()
+  for (const session of instance.portal.sessions.values()) instance.sessions.seen.set(session.id, isClosed(session))
 }
 
 /**
@@ -34,8 +34,16 @@ export const remember = (instance: Instance): void => {
  * @internal
  */
 export const observe = (instance: Instance, userId: number): void => {
-  const seen = instance.sessionsSeen
-  if (seen.size === instance.portal.sessions.size && !events.some((e) => EventBus.isBound(instance.events, e))) return
+  const { seen } = instance.sessions
+  if (!events.some((e) => EventBus.isBound(instance.events, e))) {
+    // Nobody listens: take a fresh look (firing nothing) once somebody binds.
+    instance.sessions.watching = false
+    return
+  }
+  if (!instance.sessions.watching) {
+    instance.sessions.watching = true
+    return remember(instance)
+  }
   for (const session of instance.portal.sessions.values()) {
     const closed = isClosed(session)
     const before = seen.get(session.id)
