@@ -16,7 +16,7 @@ const TestLive = Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici, E
 const withWebhook = (...args: ReadonlyArray<string>) =>
   Effect.flatMap(Emulator.Emulator, (emulator) => b24("--webhook", Redacted.value(emulator.webhookUrl), ...args))
 
-describe("b24: typed subcommands derived from the declarations", () => {
+describe("b24: typed subcommands derived from the declarations", { timeout: 120_000 }, () => {
   it.scoped("silent --activate sends ACTIVATE=Y and prints the result as JSON", () =>
     Effect.gen(function*() {
       const { journal, portal } = yield* Emulator.Emulator
@@ -120,7 +120,7 @@ describe("b24: typed subcommands derived from the declarations", () => {
           journal: [method.method]
         })
       }
-    }).pipe(Effect.provide(Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici))), 120_000)
+    }).pipe(Effect.provide(Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici))))
 })
 
 describe("b24 call: any method with KEY=VALUE params", () => {

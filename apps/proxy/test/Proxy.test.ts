@@ -238,7 +238,7 @@ describe("b24-proxy guards credentials", () => {
   })
 })
 
-describe("b24-proxy serves every declared method", () => {
+describe("b24-proxy serves every declared method", { timeout: 120_000 }, () => {
   it.scoped("each catalog method's example is forwarded and answered, on a fresh portal each", () =>
     Effect.gen(function*() {
       for (const method of Catalog.methods) {
@@ -254,7 +254,7 @@ describe("b24-proxy serves every declared method", () => {
         const status = method.auth === "application" ? 403 : 200
         expect(outcome).toEqual({ method: method.method, status, journal: [method.method] })
       }
-    }), 120_000)
+    }))
 })
 
 describe("pnpm start (the proxy process on the embedded emulator)", () => {
