@@ -91,19 +91,23 @@ export const make = (root: Root) => {
       yield* Console.log(JSON.stringify(result))
     })
 
-  const bind = Command.make("bind", { event, handler, offline }, (options) =>
-    call(Event.bind({
-      event: options.event,
-      ...(Option.isSome(options.handler) ? { handler: options.handler.value } : {}),
-      ...(options.offline ? { event_type: "offline" as const } : {})
-    }))).pipe(Command.withDescription("event.bind: subscribe the application to an event"))
-
-  const unbind = Command.make("unbind", { event, handler, offline }, (options) =>
-    call(Event.unbind({
-      event: options.event,
-      ...(Option.isSome(options.handler) ? { handler: options.handler.value } : {}),
-      ...(options.offline ? { event_type: "offline" as const } : {})
-    }))).pipe(Command.withDescription("event.unbind: unsubscribe (answers the number of handlers removed)"))
+  const subscription = (
+    name: "bind" | "unbind",
+    method: (params: typeof Event.unbind.paramsSchema.Type) => Effect.Effect<
+      unknown,
+      unknown,
+      Bitrix24Client.Bitrix24Client | Bitrix24Client.ApplicationAuth
+    >,
+    text: string
+  ) =>
+    Command.make(name, { event, handler, offline }, (options) =>
+      call(method({
+        event: options.event,
+        ...(Option.isSome(options.handler) ? { handler: options.handler.value } : {}),
+        ...(options.offline ? { event_type: "offline" as const } : {})
+      }))).pipe(Command.withDescription(text))
+  const bind = subscription("bind", Event.bind, "event.bind: subscribe the application to an event")
+  const unbind = subscription("unbind", Event.unbind, "event.unbind: unsubscribe (answers the number removed)")
 
   const list = Command.make("list", {}, () => call(Event.get({}))).pipe(
     Command.withDescription("event.get: the application's bindings")

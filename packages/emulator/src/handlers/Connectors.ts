@@ -20,21 +20,18 @@ const appContext = (context: CallContext) => application(context, "Application c
 const embedded = (Class: PortalError.PortalErrorClass<any>) =>
   succeed({ result: false, error: Class.spec.code, error_description: Class.spec.description })
 
-/** Keys upper-cased at every level (`register`, §5.1). */
-const upperDeep = (value: unknown): unknown =>
-  Array.isArray(value)
-    ? value.map(upperDeep)
-    : value !== null && typeof value === "object"
-    ? Object.fromEntries(Object.entries(value).map(([key, item]) => [key.toUpperCase(), upperDeep(item)]))
-    : value
-
-/** Keys lower-cased at every level (inside `MESSAGES`, §5.1). */
-const lowerDeep = (value: unknown): unknown =>
-  Array.isArray(value)
-    ? value.map(lowerDeep)
-    : value !== null && typeof value === "object"
-    ? Object.fromEntries(Object.entries(value).map(([key, item]) => [key.toLowerCase(), lowerDeep(item)]))
-    : value
+/** Keys changed at every level: upper-cased by `register`, lower-cased inside `MESSAGES` (§5.1). */
+const keysDeep = (change: (key: string) => string) => {
+  const walk = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(walk)
+      : value !== null && typeof value === "object"
+      ? Object.fromEntries(Object.entries(value).map(([key, item]) => [change(key), walk(item)]))
+      : value
+  return walk
+}
+const upperDeep = keysDeep((key) => key.toUpperCase())
+const lowerDeep = keysDeep((key) => key.toLowerCase())
 
 const record = (value: unknown): Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value) ? value as Record<string, unknown> : {}
