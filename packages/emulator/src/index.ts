@@ -1,6 +1,11 @@
 /**
  * @since 0.1.0
  */
+export * as Connectors from "./Connectors.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as ControlApi from "./ControlApi.js"
 
 /**
@@ -27,6 +32,11 @@ export * as Emulator from "./Emulator.js"
  * @since 0.1.0
  */
 export * as Envelope from "./Envelope.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as EventBus from "./EventBus.js"
 
 /**
  * @since 0.1.0
