@@ -125,7 +125,7 @@ export interface Service {
   readonly connectors: Connectors.State
   /**
    * Installs an application on the portal (§2.7): ONAPPINSTALL, with its tokens and `application_token`, is POSTed to
-   * `handler` (as the install handler of the application's card would be). Dies for an unknown application or user.
+   * `handler` (as the install handler of the application's card would be). Throws for an unknown application or user.
    */
   readonly install: (options: {
     readonly handler: string
