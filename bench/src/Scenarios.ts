@@ -54,14 +54,14 @@ const scenario = (
   repeats: options.repeats ?? 1
 })
 
-// (a) 2,000 independent calls under the fast bucket. Runs the bucket does not hold back are short: three of each.
+// (a) 2,000 independent calls under the fast bucket. Runs the bucket does not hold back are short: five of each.
 const limits = (id: string, title: string, client: Client, batched: boolean): Scenario =>
   scenario("limits", `a-${id}`, title, client, {
     calls,
     concurrency: "all",
     bucket: fastBucket,
     batched,
-    repeats: batched ? 3 : 1
+    repeats: batched ? 5 : 1
   })
 
 // (b) Calls per second on loopback with the limits off.
@@ -77,7 +77,7 @@ const throughput = (id: string, title: string, client: Client, concurrency: Scen
       : {})
   })
 
-// (d) 2,000 independent calls to a cloud portal: latency on every request, the standard bucket.
+// (d) 2,000 independent calls to a cloud portal: latency on every request, the standard bucket; five of each.
 const cloud = (id: string, title: string, client: Client): Scenario =>
   scenario("cloud", `d-${id}`, title, client, {
     calls,
@@ -85,7 +85,7 @@ const cloud = (id: string, title: string, client: Client): Scenario =>
     bucket: standardBucket,
     batched: true,
     network: "cloud",
-    repeats: 3
+    repeats: 5
   })
 
 /**

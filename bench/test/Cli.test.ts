@@ -1,6 +1,7 @@
 /**
  * The command line through pnpm, as a user types it: flags reach the script, a partial run never rewrites the
- * committed results, and where a plain run writes is ignored by git (so `pnpm bench` leaves the tree clean).
+ * committed results, and where a plain run writes is ignored by git (so `pnpm bench` leaves the tree clean). Each
+ * pnpm call starts tsx and loads the bench (seconds on a busy machine), hence the longer timeouts.
  */
 import { describe, it } from "@effect/vitest"
 import { assertTrue, strictEqual } from "@effect/vitest/utils"
@@ -25,14 +26,14 @@ describe("pnpm bench flags", () => {
     assertTrue(!output.includes("Bitrix24 bench: emulators"), "no scenario started")
     strictEqual(Fs.readFileSync(committed, "utf8"), before[0])
     strictEqual(Fs.readFileSync(readme, "utf8"), before[1])
-  })
+  }, 60_000)
 
   it("refuses an unknown scenario id and lists the known ones", () => {
     const result = run("pnpm", ["--silent", "bench", "--only", "z-nothing"])
     assertTrue(result.status !== 0, `exit ${result.status}`)
     const output = result.stdout + result.stderr
     assertTrue(output.includes("unknown scenario z-nothing") && output.includes("d-ours-batched"), output)
-  })
+  }, 60_000)
 })
 
 describe("where results go", () => {
