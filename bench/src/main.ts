@@ -1,6 +1,6 @@
 /**
  * `pnpm bench`: this transport against the official `@bitrix24/b24jssdk`, in the same run, against the same emulated
- * portals over HTTPS (self-signed certificates made at start), each client run in its own child process.
+ * portals over HTTPS (one self-signed certificate made at start), each client run in its own child process.
  *
  * (a) Limits: 2,000 independent calls under a leaky bucket of 50 with a fast drain (500 per second, so a run takes
  *     seconds): ours with automatic batching, with the explicit `Batch.run` and one request per call; the official
@@ -23,8 +23,9 @@
  * Flags: `--write` (a full run also rewrites the committed bench/results.json and the README's generated section;
  * without it the results go to bench/build/results.json, ignored by git), `--baseline <ref>` (runs each scenario of
  * ours with the client of that commit too, alternated, in the same run), `--only <id>,<id>` (or BENCH_ONLY),
- * `--latency <ms>[/<jitter ms>]` (the cloud portal's). BENCH_NODE_ARGS passes Node flags to the client processes
- * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * `--latency <ms>[/<jitter ms>]` (the cloud portal's), `--profile` (each client under `node --cpu-prof`, with a
+ * summary of its self time during the measured run), `--node-args` (or BENCH_NODE_ARGS: Node flags for the client
+ * processes).
  */
 import { Emulator, Tls } from "@bitrix24-effect/emulator"
 import * as CliCommand from "@effect/cli/Command"
