@@ -1,13 +1,13 @@
 /**
- * Runs one client bundle in its own Node process and measures it from outside.
+ * Runs one client bundle in its own Node process and measures it from outside (`ProcessUsage`).
  *
  * The protocol (`Harness.ts`, the same in older commits' bundles): the client warms up, prints `ready`, waits for a
  * line on stdin, runs the measured workload and prints one JSON line (`ok`, `failed`, `seconds`, `peakRssMb`,
- * `warmRssMb`), then exits. At `ready` the runner reads the client's CPU so far and lets the orchestrator prepare the
- * emulator (reset, limits), then sends `go`; at the result line it reads the CPU again. The difference is the
- * measured run's user plus system CPU (`clientCpuMs`). Should the client already be gone (exited and reaped) when its
- * result line is handled, its whole CPU comes from this process's reaped-children counter instead, which adds the
- * few ms of the client's exit.
+ * `warmRssMb`), then exits. At `ready` the runner reads the client's CPU and peak memory so far and lets the
+ * orchestrator prepare the emulator (reset, limits), then sends `go`; at the result line it reads both again. The CPU
+ * difference is the measured run's user plus system CPU (`clientCpuMs`). Should the client already be gone when its
+ * result line is handled (a race the client's prompt exit can win), its whole CPU comes from this process's
+ * reaped-children counter instead, which adds the few ms of the client's exit, and its memory from its own report.
  *
  * @since 0.1.0
  */
@@ -17,7 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { BenchError } from "./BenchError.js"
-import * as ProcessCpu from "./ProcessCpu.js"
+import * as ProcessUsage from "./ProcessUsage.js"
 import type { Scenario } from "./Scenario.js"
 
 const ResultLine = Schema.parseJson(Schema.Struct({
@@ -39,7 +39,7 @@ export interface Measured {
   readonly failed: number
   /** Wall-clock seconds of the measured workload (the client's own timer). */
   readonly seconds: number
-  /** The client process's peak resident memory at the end (MB). */
+  /** The client process's peak resident memory at the end of the measured run (MB). */
   readonly peakRssMb: number
   /** Its peak resident memory when the warm-up had finished (MB). */
   readonly warmRssMb: number
@@ -81,7 +81,7 @@ export const run = (options: Options): Effect.Effect<Measured, BenchError, Comma
   Effect.scoped(Effect.gen(function*() {
     const { scenario } = options
     const fail = (reason: string) => new BenchError({ message: `${scenario.id} (${options.bundle}): ${reason}` })
-    const childrenBefore = ProcessCpu.ofReapedChildren()
+    const childrenBefore = ProcessUsage.reapedChildrenCpuMs()
     const child = yield* Command.start(
       Command.make(process.execPath, ...options.nodeArgs, options.bundle, JSON.stringify(scenario)).pipe(
         Command.workingDirectory(options.cwd),
@@ -95,6 +95,8 @@ export const run = (options: Options): Effect.Effect<Measured, BenchError, Comma
     )
     let cpuAtGo: number | undefined
     let cpuAtResult: number | undefined
+    let warmRss: number | undefined
+    let peakRss: number | undefined
     let startMicros = 0
     let endMicros = 0
     let resultLine: string | undefined
@@ -104,7 +106,8 @@ export const run = (options: Options): Effect.Effect<Measured, BenchError, Comma
       Stream.runForEach((line) => {
         if (line === "ready" && cpuAtGo === undefined) {
           return Effect.suspend(() => {
-            cpuAtGo = ProcessCpu.ofProcess(child.pid)
+            cpuAtGo = ProcessUsage.cpuMs(child.pid)
+            warmRss = ProcessUsage.peakRssMb(child.pid)
             return options.prepare
           }).pipe(
             Effect.zipRight(Effect.sync(() => startMicros = nowMicros())),
@@ -113,7 +116,8 @@ export const run = (options: Options): Effect.Effect<Measured, BenchError, Comma
         }
         if (line.startsWith("{") && resultLine === undefined) {
           return Effect.sync(() => {
-            cpuAtResult = ProcessCpu.ofProcess(child.pid)
+            cpuAtResult = ProcessUsage.cpuMs(child.pid)
+            peakRss = ProcessUsage.peakRssMb(child.pid)
             endMicros = nowMicros()
             resultLine = line
           })
@@ -128,13 +132,13 @@ export const run = (options: Options): Effect.Effect<Measured, BenchError, Comma
       Effect.mapError(() => fail(`unreadable result line: ${resultLine}`))
     )
     if (cpuAtGo === undefined) return yield* fail("no CPU reading at the start of the measured run (is /proc there?)")
-    const cpuAtEnd = cpuAtResult ?? ProcessCpu.ofReapedChildren() - childrenBefore
+    const cpuAtEnd = cpuAtResult ?? ProcessUsage.reapedChildrenCpuMs() - childrenBefore
     return {
       ok: result.ok,
       failed: result.failed,
       seconds: result.seconds,
-      peakRssMb: result.peakRssMb,
-      warmRssMb: result.warmRssMb ?? 0,
+      peakRssMb: peakRss ?? result.peakRssMb,
+      warmRssMb: warmRss ?? result.warmRssMb ?? 0,
       clientCpuMs: cpuAtEnd - cpuAtGo,
       window: { startMicros, endMicros }
     }

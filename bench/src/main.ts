@@ -48,7 +48,7 @@ import * as Baseline from "./Baseline.js"
 import { BenchError } from "./BenchError.js"
 import * as Bundle from "./Bundle.js"
 import * as Exec from "./Exec.js"
-import * as ProcessCpu from "./ProcessCpu.js"
+import * as ProcessUsage from "./ProcessUsage.js"
 import * as Profile from "./Profile.js"
 import * as Report from "./Report.js"
 import * as Runner from "./Runner.js"
@@ -270,7 +270,7 @@ const program = (flags: Flags): Effect.Effect<
       machine: about,
       cloudLatency: latency,
       buckets: { limits: Scenarios.fastBucket, cloud: Scenarios.standardBucket },
-      cpuResolutionMs: ProcessCpu.resolutionMs,
+      cpuResolutionMs: ProcessUsage.resolutionMs,
       ...(baseline === undefined ? {} : { baseline: { ref: baseline.ref, commit: baseline.commit } }),
       scenarios: rows,
       targets: Report.verdicts(rows, baseline?.ref)

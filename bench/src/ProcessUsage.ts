@@ -1,10 +1,13 @@
 /**
- * CPU time of a process read from outside it (Linux `/proc`), so that it works the same for any client bundle,
- * including bundles built from older commits that report nothing about their own CPU.
+ * CPU time and peak memory of a process read from outside it (Linux `/proc`), so that they are measured the same way
+ * for any client bundle, including bundles built from older commits.
  *
- * `/proc/<pid>/stat` counts user and system time of the whole process (every thread, exited threads included) in
- * clock ticks (`getconf CLK_TCK`, 100 per second on Linux: a resolution of 10 ms). `/proc/self/stat` also counts the
- * user and system time of this process's children once they have exited and been reaped.
+ * - CPU: `/proc/<pid>/stat` counts user and system time of the whole process (every thread, exited threads included)
+ *   in clock ticks (`getconf CLK_TCK`, 100 per second on Linux: a resolution of 10 ms). `/proc/self/stat` also counts
+ *   the user and system time of this process's children once they have exited and been reaped.
+ * - Peak memory: `VmHWM` in `/proc/<pid>/status`, the peak resident set of the program the process runs. The
+ *   process's own `process.resourceUsage().maxRSS` is no measure of a child: Linux carries the parent's peak over
+ *   `fork` and `exec`, so a small client started by a larger orchestrator reports the orchestrator's size.
  *
  * @since 0.1.0
  */
@@ -32,6 +35,18 @@ export const parseStat = (
   return { ticks: utime! + stime!, childrenTicks: cutime! + cstime! }
 }
 
+/**
+ * The peak resident set in MB from the text of a `/proc/<pid>/status` file (its `VmHWM:` line, in kB); `undefined`
+ * without one (a process that has released its memory on the way out has none).
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseStatus = (text: string): number | undefined => {
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(text)
+  return match === null ? undefined : Number(match[1]) / 1024
+}
+
 const ticksPerSecond = (() => {
   try {
     const value = Number(ChildProcess.execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim())
@@ -42,16 +57,16 @@ const ticksPerSecond = (() => {
 })()
 
 /**
- * The resolution of the readings, in ms (one clock tick).
+ * The resolution of the CPU readings, in ms (one clock tick).
  *
  * @since 0.1.0
  * @category constants
  */
 export const resolutionMs: number = 1000 / ticksPerSecond
 
-const read = (pid: number | "self") => {
+const read = <A>(pid: number | "self", file: "stat" | "status", parse: (text: string) => A | undefined) => {
   try {
-    return parseStat(Fs.readFileSync(`/proc/${pid}/stat`, "utf8"))
+    return parse(Fs.readFileSync(`/proc/${pid}/${file}`, "utf8"))
   } catch {
     return undefined
   }
@@ -64,8 +79,8 @@ const read = (pid: number | "self") => {
  * @since 0.1.0
  * @category readings
  */
-export const ofProcess = (pid: number): number | undefined => {
-  const stat = read(pid)
+export const cpuMs = (pid: number): number | undefined => {
+  const stat = read(pid, "stat", parseStat)
   return stat === undefined ? undefined : stat.ticks * resolutionMs
 }
 
@@ -76,4 +91,12 @@ export const ofProcess = (pid: number): number | undefined => {
  * @since 0.1.0
  * @category readings
  */
-export const ofReapedChildren = (): number => (read("self")?.childrenTicks ?? 0) * resolutionMs
+export const reapedChildrenCpuMs = (): number => (read("self", "stat", parseStat)?.childrenTicks ?? 0) * resolutionMs
+
+/**
+ * The process's peak resident memory so far, in MB; `undefined` once it is gone or on its way out.
+ *
+ * @since 0.1.0
+ * @category readings
+ */
+export const peakRssMb = (pid: number): number | undefined => read(pid, "status", parseStatus)
