@@ -261,6 +261,7 @@ const program = (flags: Flags): Effect.Effect<
       ...(baseline === undefined ? [] : [`--baseline ${baseline.ref}`]),
       ...(flags.latency === defaultLatency ? [] : [`--latency ${flags.latency}`]),
       ...(only.length === 0 ? [] : [`--only ${only.join(",")}`]),
+      ...(flags.profile ? ["--profile"] : []),
       ...(flags.write ? ["--write"] : [])
     ].join(" ")
     const results: Report.Results = {
