@@ -375,6 +375,36 @@ const settle = (
   })
 }
 
+/** A response body as an envelope: the call's response, its `WireFailure`, or `InvalidBody` when it is neither. */
+const decode = (
+  method: string,
+  status: number,
+  text: string
+): Either.Either<Bitrix24Client.CallResponse, RetryPolicy.AttemptError> => {
+  const invalidBody = (description: string) =>
+    new PortalError.TransportError({ method, reason: "InvalidBody", description, status })
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return Either.left(invalidBody(`not a JSON envelope (${text.length} bytes)`))
+  }
+  const envelope = decodeEnvelope(json)
+  if (Either.isLeft(envelope)) return Either.left(invalidBody("not a Bitrix24 envelope"))
+  const value = envelope.right
+  if ("error" in value) {
+    return Either.left(
+      new Bitrix24Client.WireFailure({ code: value.error, description: value.error_description, status })
+    )
+  }
+  return Either.right<Bitrix24Client.CallResponse>({
+    result: value.result,
+    time: Option.fromNullable(value.time),
+    next: Option.fromNullable(value.next),
+    total: Option.fromNullable(value.total)
+  })
+}
+
 /** The body of a call: its params as JSON, or {@link RetryPolicy.UnencodableParams} when they cannot be. */
 const jsonBody = (method: string, params: Wire.Params): Either.Either<string, RetryPolicy.UnencodableParams> => {
   try {
@@ -418,35 +448,6 @@ export const make = (
       PortalClient.withRedirects({ address, portal, maxMoves: 3 }),
       PortalClient.withCredentials(endpoint)
     )
-
-    const decode = (
-      method: string,
-      status: number,
-      text: string
-    ): Either.Either<Bitrix24Client.CallResponse, RetryPolicy.AttemptError> => {
-      const invalidBody = (description: string) =>
-        new PortalError.TransportError({ method, reason: "InvalidBody", description, status })
-      let json: unknown
-      try {
-        json = JSON.parse(text)
-      } catch {
-        return Either.left(invalidBody(`not a JSON envelope (${text.length} bytes)`))
-      }
-      const envelope = decodeEnvelope(json)
-      if (Either.isLeft(envelope)) return Either.left(invalidBody("not a Bitrix24 envelope"))
-      const value = envelope.right
-      if ("error" in value) {
-        return Either.left(
-          new Bitrix24Client.WireFailure({ code: value.error, description: value.error_description, status })
-        )
-      }
-      return Either.right<Bitrix24Client.CallResponse>({
-        result: value.result,
-        time: Option.fromNullable(value.time),
-        next: Option.fromNullable(value.next),
-        total: Option.fromNullable(value.total)
-      })
-    }
 
     /** Charges the operating time an answer reports: each command's own for `batch` (wire sheet §3.2). */
     const charge = (method: string, params: Wire.Params, response: Bitrix24Client.CallResponse) => {

@@ -64,8 +64,7 @@ export class UnencodableParams extends PortalError.TransportError.extend<Unencod
  * The {@link UnencodableParams} of a method, from what the encoder threw (its message names the problem, never a
  * value).
  *
- * @since 0.1.0
- * @category constructors
+ * @internal
  */
 export const unencodable = (method: string, cause: unknown): UnencodableParams =>
   new UnencodableParams({
