@@ -141,7 +141,7 @@ export const parseWebhookUrl = (url: Redacted.Redacted<string>): Either.Either<W
 export const webhookEndpoint = (webhook: WebhookUrl): Endpoint => ({
   portal: webhook.portal,
   base: Redacted.make(`${webhook.portal}/rest/${webhook.userId}/${Redacted.value(webhook.code)}/`),
-  auth: Effect.succeed({})
+  auth: PortalClient.noAuth
 })
 
 const restBase = (restUrl: string) => restUrl.endsWith("/") ? restUrl : `${restUrl}/`
@@ -439,7 +439,8 @@ export const make = (
     const budget = OperatingBudget.make(limits.operating)
     const portal = yield* SubscriptionRef.make(endpoint.portal)
     // The base URL follows the portal when it moves; the path part (with a webhook's code) stays.
-    const address = yield* Ref.make(PortalClient.makeAddress(endpoint.portal, endpoint.base))
+    const initial = PortalClient.makeAddress(endpoint.portal, endpoint.base)
+    const address = yield* Ref.make(initial)
     const client = (yield* HttpClient.HttpClient).pipe(
       HttpClient.withTracerDisabledWhen(() => true),
       PortalClient.withTimeout(timeout),
@@ -479,24 +480,29 @@ export const make = (
       const sent = batch
         ? Effect.zipRight(Metrics.requested("batch"), Metric.update(Metrics.batchSize, carried.length))
         : Metrics.requested("call")
-      const observe = (waitedMs: number) => {
-        if (waitedMs <= 0) return sent
-        for (const stats of carried) stats.bucketWaitMs += waitedMs
-        return Effect.zipRight(Metrics.waited("bucket", waitedMs), sent)
-      }
+      // Per HTTP request: its wait for the bucket, and the address it goes to (a moved portal's new one).
+      const observe = (waitedMs: number) =>
+        Effect.flatMap(Ref.get(address), (current) => {
+          for (const stats of carried) {
+            stats.bucketWaitMs += waitedMs
+            stats.address = current
+          }
+          return waitedMs <= 0 ? sent : Effect.zipRight(Metrics.waited("bucket", waitedMs), sent)
+        })
       const request = HttpClientRequest.post(`${method}.json`, { acceptJson: true }).pipe(
         HttpClientRequest.bodyText(body.right, "application/json")
       )
-      return client.execute(request).pipe(
-        Effect.flatMap((response) => Effect.map(response.text, (text) => decode(method, response.status, text))),
-        Effect.locally(PortalClient.currentRequestObserver, observe),
-        Effect.mapError(attemptError(method, timeout)),
-        Effect.flatMap((outcome) =>
-          Either.isRight(outcome)
+      return Effect.matchEffect(PortalClient.observeRequests(client.execute(request), observe), {
+        onFailure: (error) => Effect.fail(attemptError(method, timeout)(error)),
+        onSuccess: (response) => {
+          // The portal client read the body within the timeout.
+          const text = PortalClient.bodyOf(response) ?? ""
+          const outcome = decode(method, response.status, text)
+          return Either.isRight(outcome)
             ? Effect.as(charge(method, params, outcome.right), outcome.right)
             : Effect.fail(outcome.left)
-        )
-      )
+        }
+      })
     }
 
     const batching = options.batching === undefined || options.batching === false
@@ -562,11 +568,8 @@ export const make = (
               })
             )
           /** Span attributes and metrics of the settled call, in place, with the fiber's metric labels. */
-          const record = (
-            fiber: Fiber.RuntimeFiber<unknown, unknown>,
-            current: PortalClient.Address,
-            outcome: string
-          ) => {
+          const record = (fiber: Fiber.RuntimeFiber<unknown, unknown>, outcome: string) => {
+            const current = stats.address ?? initial
             span.attribute("bitrix24.portal", current.origin)
             span.attribute("bitrix24.portal.host", current.host)
             span.attribute("bitrix24.attempts", stats.attempts)
@@ -581,23 +584,21 @@ export const make = (
           }
           return Effect.matchCauseEffect(policy.apply(request, attempt), {
             onSuccess: (response) =>
-              Effect.flatMap(Ref.get(address), (current) =>
-                Effect.withFiberRuntime<Bitrix24Client.CallResponse>((fiber) => {
-                  record(fiber, current, "ok")
-                  return Effect.succeed(response)
-                })),
+              Effect.withFiberRuntime<Bitrix24Client.CallResponse>((fiber) => {
+                record(fiber, "ok")
+                return Effect.succeed(response)
+              }),
             onFailure: (cause) =>
-              Effect.flatMap(Ref.get(address), (current) =>
-                Effect.withFiberRuntime<never, RetryPolicy.AttemptError>((fiber) => {
-                  const failure = Cause.failureOption(cause)
-                  if (Option.isNone(failure) || Cause.isInterrupted(cause)) {
-                    record(fiber, current, "interrupted_or_defect")
-                    return Effect.failCause(cause)
-                  }
-                  const error = settle(request, failure.value, stats.attempts)
-                  record(fiber, current, outcomeTag(error))
-                  return Effect.fail(error)
-                }))
+              Effect.withFiberRuntime<never, RetryPolicy.AttemptError>((fiber) => {
+                const failure = Cause.failureOption(cause)
+                if (Option.isNone(failure) || Cause.isInterrupted(cause)) {
+                  record(fiber, "interrupted_or_defect")
+                  return Effect.failCause(cause)
+                }
+                const error = settle(request, failure.value, stats.attempts)
+                record(fiber, outcomeTag(error))
+                return Effect.fail(error)
+              })
           })
         }))
     }

@@ -24,12 +24,13 @@ import * as Request from "effect/Request"
 import * as RequestResolver from "effect/RequestResolver"
 import * as Batch from "../Batch.js"
 import * as RetryPolicy from "../RetryPolicy.js"
+import type * as PortalClient from "./portalClient.js"
 
 /**
  * What the transport learns about one call while it is carried: the attempts made, the size of the last request
- * that carried it (1 when alone), the milliseconds waited for the leaky bucket and the operating time, and whether its
- * further attempts must go alone (after its batch failed as a whole). Written by the transport, read for the call's
- * span.
+ * that carried it (1 when alone), the milliseconds waited for the leaky bucket and the operating time, the portal's
+ * address the last request went to, and whether its further attempts must go alone (after its batch failed as a
+ * whole). Written by the transport, read for the call's span.
  *
  * @internal
  */
@@ -38,6 +39,7 @@ export interface CallStats {
   batchSize: number
   bucketWaitMs: number
   operatingWaitMs: number
+  address: PortalClient.Address | undefined
   alone: boolean
 }
 
@@ -47,6 +49,7 @@ export const makeStats = (): CallStats => ({
   batchSize: 1,
   bucketWaitMs: 0,
   operatingWaitMs: 0,
+  address: undefined,
   alone: false
 })
 

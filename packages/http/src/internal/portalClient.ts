@@ -27,8 +27,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
-import { globalValue } from "effect/GlobalValue"
+import type * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
@@ -47,10 +46,12 @@ const around = <E, R>(
 ): HttpClient.HttpClient.With<E, R> =>
   HttpClient.makeWith<never, never, E, R>((request) => Effect.flatMap(request, f), Effect.succeed)
 
+/** The body of each response read by {@link withTimeout}, kept for {@link bodyOf}. */
+const bodies = new WeakMap<HttpClientResponse.HttpClientResponse, string>()
+
 /**
  * Each request, headers and body, within `timeout`; else `TimeoutException` (the request is interrupted). The body is
- * read here, so a stalled body counts too; the platform's responses keep the text they read, so reading it again
- * later costs nothing.
+ * read here, so a stalled body counts too, and kept for {@link bodyOf}.
  *
  * @internal
  */
@@ -60,39 +61,62 @@ export const withTimeout = (timeout: Duration.DurationInput) =>
 ): HttpClient.HttpClient.With<E | HttpClientError.ResponseError | Cause.TimeoutException, R> =>
   around((request) =>
     client.execute(request).pipe(
-      Effect.tap((response) => response.text),
+      Effect.flatMap((response) =>
+        Effect.map(response.text, (text) => {
+          bodies.set(response, text)
+          return response
+        })
+      ),
       Effect.timeout(timeout)
     )
   )
 
 /**
- * Told about each HTTP request the transport sends on behalf of the current fiber, after its wait for the bucket:
- * the transport provides one per send (with `Effect.locally`) to record the wait and the request in its calls' stats
- * and metrics.
+ * The body {@link withTimeout} read of a response it answered (`undefined` for any other response).
  *
  * @internal
  */
-export const currentRequestObserver = globalValue(
-  Symbol.for("@bitrix24-effect/http/internal/portalClient/currentRequestObserver"),
-  () => FiberRef.unsafeMake<(bucketWaitMs: number) => Effect.Effect<void>>(() => Effect.void)
-)
+export const bodyOf = (response: HttpClientResponse.HttpClientResponse): string | undefined => bodies.get(response)
 
 /**
- * Before each request, waits for a token of the leaky bucket (`take`), then tells the fiber's request observer how
- * long it waited.
+ * Told about each HTTP request a send makes, after the request's wait for the leaky bucket (ms).
+ *
+ * @internal
+ */
+export type RequestObserver = (bucketWaitMs: number) => Effect.Effect<void>
+
+/** The observer of the send each fiber is running: a fiber runs one send at a time. */
+const observers = new WeakMap<Fiber.RuntimeFiber<unknown, unknown>, RequestObserver>()
+
+/**
+ * Runs `effect` (one send through a client with {@link withBucket}) with `observe` told about each HTTP request it
+ * makes. The observer is kept per fiber rather than in a FiberRef: `Effect.locally` would copy the fiber's FiberRefs
+ * twice for every request, and the send is on the fiber's path anyway.
+ *
+ * @internal
+ */
+export const observeRequests = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  observe: RequestObserver
+): Effect.Effect<A, E, R> =>
+  Effect.withFiberRuntime((fiber) => {
+    observers.set(fiber, observe)
+    return effect
+  })
+
+/**
+ * Before each request, waits for a token of the leaky bucket (`take`), then tells the observer of the fiber's send
+ * how long it waited.
  *
  * @internal
  */
 export const withBucket = (take: PortalLimits.Take) => <E, R>(client: HttpClient.HttpClient.With<E, R>) =>
-  HttpClient.tapRequest(
-    client,
-    () =>
-      Effect.flatMap(
-        take,
-        (waited) =>
-          Effect.flatMap(FiberRef.get(currentRequestObserver), (observe) => observe(Duration.toMillis(waited)))
-      )
-  )
+  HttpClient.tapRequest(client, () =>
+    Effect.flatMap(take, (waited) =>
+      Effect.withFiberRuntime((fiber) => {
+        const observe = observers.get(fiber)
+        return observe === undefined ? Effect.void : observe(Duration.toMillis(waited))
+      })))
 
 /**
  * Where requests go: `origin` is the portal's address, safe to log (it may carry a path prefix the portal is served
@@ -158,16 +182,17 @@ export const withRedirects = (options: {
         ))
       )
     })
-  return around((request) => {
-    const loop = (moves: number): Effect.Effect<HttpClientResponse.HttpClientResponse, E, R> =>
-      Effect.flatMap(client.execute(request), (response) => {
-        const location = response.headers["location"]
-        return moves < options.maxMoves && location !== undefined && redirectStatuses.has(response.status)
-          ? Effect.zipRight(follow(location, response.status), loop(moves + 1))
-          : Effect.succeed(response)
-      })
-    return loop(0)
-  })
+  const send = (
+    request: HttpClientRequest.HttpClientRequest,
+    moves: number
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, E, R> =>
+    Effect.flatMap(client.execute(request), (response) => {
+      const location = response.headers["location"]
+      return moves < options.maxMoves && location !== undefined && redirectStatuses.has(response.status)
+        ? Effect.zipRight(follow(location, response.status), send(request, moves + 1))
+        : Effect.succeed(response)
+    })
+  return around((request) => send(request, 0))
 }
 
 /**
@@ -181,6 +206,14 @@ export interface Credentials {
   readonly auth: Effect.Effect<Readonly<Record<string, string>>, OAuth.OAuthError>
   readonly renew?: ((sent: Readonly<Record<string, string>>) => Effect.Effect<void, OAuth.OAuthError>) | undefined
 }
+
+/**
+ * The auth params of an endpoint whose credentials are all in its URL (an inbound webhook): nothing to add, nothing
+ * to renew, so {@link withCredentials} leaves the client as it is.
+ *
+ * @internal
+ */
+export const noAuth: Effect.Effect<Readonly<Record<string, string>>> = Effect.succeed({})
 
 /** The codes with which a portal rejects an OAuth access token (wire sheet §4): renew, then send again. */
 const rejectedTokenCodes: ReadonlySet<string> = new Set(["expired_token", "invalid_token"])
@@ -202,31 +235,37 @@ const rejectsCredentials = (response: HttpClientResponse.HttpClientResponse): Ef
 
 /**
  * Adds the endpoint's auth params to each request's JSON body. When the portal rejects them and they can be renewed,
- * renews them (once per request) and sends the request again with the renewed ones.
+ * renews them (once per request) and sends the request again with the renewed ones. With {@link noAuth} and nothing
+ * to renew, the client is returned as it is.
  *
  * @internal
  */
 export const withCredentials =
   (credentials: Credentials) =>
-  <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E | OAuth.OAuthError, R> =>
-    around((request) => {
-      const attempt = (
-        renewed: boolean
-      ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | OAuth.OAuthError, R> =>
-        Effect.flatMap(
-          credentials.auth,
-          (auth) =>
-            Effect.flatMap(client.execute(withBodyParams(request, auth)), (response) => {
-              const renew = credentials.renew
-              if (renew === undefined || renewed) return Effect.succeed(response)
-              return Effect.flatMap(
-                rejectsCredentials(response),
-                (rejected) => rejected ? Effect.zipRight(renew(auth), attempt(true)) : Effect.succeed(response)
-              )
-            })
-        )
-      return attempt(false)
-    })
+  <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E | OAuth.OAuthError, R> => {
+    const renew = credentials.renew
+    if (renew === undefined && credentials.auth === noAuth) return client
+    if (renew === undefined) {
+      return around((request) =>
+        Effect.flatMap(credentials.auth, (auth) => client.execute(withBodyParams(request, auth)))
+      )
+    }
+    const attempt = (
+      request: HttpClientRequest.HttpClientRequest,
+      renewed: boolean
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | OAuth.OAuthError, R> =>
+      Effect.flatMap(
+        credentials.auth,
+        (auth) =>
+          Effect.flatMap(client.execute(withBodyParams(request, auth)), (response) =>
+            renewed ? Effect.succeed(response) : Effect.flatMap(
+              rejectsCredentials(response),
+              (rejected) =>
+                rejected ? Effect.zipRight(renew(auth), attempt(request, true)) : Effect.succeed(response)
+            ))
+      )
+    return around((request) => attempt(request, false))
+  }
 
 const encoder = new TextEncoder()
 
