@@ -332,6 +332,39 @@ describe("OAuth access token (wire sheet §1.1, §4)", () => {
       })
     ))
 
+  it.effect("auth travels in the body also when the call has no params, and in a batch", () =>
+    withEmulator((emulator) =>
+      Effect.gen(function*() {
+        const empty = yield* Effect.flip(
+          Bitrix24Client.callRaw("no.such.method", {}).pipe(Effect.provide(oauthClient(emulator)))
+        )
+        // Authenticated, then not found: the token was read from the otherwise empty body.
+        assertInstanceOf(empty, PortalError.MethodNotFound)
+        const batched = withDefaults(
+          Bitrix24Http.layerOAuthToken({
+            restUrl: `${emulator.url}/rest/`,
+            accessToken: emulator.accessToken,
+            batching: true
+          })
+        )
+        deepStrictEqual(
+          yield* Effect.all([ImChat.mute({ CHAT_ID: 1489 }), ImChat.mute({ CHAT_ID: 1500 })], { batching: true }).pipe(
+            Effect.provide(batched)
+          ),
+          [true, true]
+        )
+        deepStrictEqual(
+          emulator.journal.map((entry) => [entry.method, entry.via, entry.auth]),
+          [
+            ["no.such.method", "direct", "oauth:1"],
+            ["batch", "direct", "oauth:1"],
+            ["im.chat.mute", "batch", "oauth:1"],
+            ["im.chat.mute", "batch", "oauth:1"]
+          ]
+        )
+      })
+    ))
+
   it.effect("a restUrl without the trailing slash works too", () =>
     withEmulator((emulator) =>
       Effect.gen(function*() {
