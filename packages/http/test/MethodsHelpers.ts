@@ -24,6 +24,7 @@ export const withPortal = <A, E>(f: (portal: Portal) => Effect.Effect<A, E>, opt
       emulator,
       as: (userId) =>
         Bitrix24Http.layerWebhook(userId === undefined ? emulator.webhookUrl : emulator.webhookUrlFor(userId)).pipe(
+          Layer.provide(Bitrix24Http.layerDefaults),
           Layer.provide(NodeHttpClient.layerUndici),
           Layer.orDie
         )
