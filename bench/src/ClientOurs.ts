@@ -20,6 +20,7 @@ await main((scenario, calls) => {
     batching: scenario.client === "ours-batched"
   }).pipe(
     Layer.provide(limits),
+    Layer.provide(Bitrix24Http.layerDefaults),
     // The undici HttpClient the project's apps and README use, over undici's process-wide dispatcher: like the
     // official SDK (axios over Node's global keep-alive agent), a fresh client reuses the process's connection pool.
     Layer.provide(NodeHttpClient.layerUndiciWithoutDispatcher.pipe(Layer.provide(NodeHttpClient.dispatcherLayerGlobal)))

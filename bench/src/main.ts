@@ -1,400 +1,324 @@
 /**
  * `pnpm bench`: this transport against the official `@bitrix24/b24jssdk`, in the same run, against the same emulated
- * portal over HTTPS (a self-signed certificate made at start), each client run in its own child process.
+ * portals over HTTPS (one self-signed certificate made at start), each client run in its own child process.
  *
  * (a) Limits: 2,000 independent calls under a leaky bucket of 50 with a fast drain (500 per second, so a run takes
- *     seconds): ours with automatic batching, ours one request per call, and the official SDK's batch paths
- *     (`batchByChunk`, and 50-command `batch` calls all at once) and one request per call.
+ *     seconds): ours with automatic batching, with the explicit `Batch.run` and one request per call; the official
+ *     SDK's `batchByChunk`, its `batch` calls all at once and one request per call.
  * (b) Throughput on loopback with the limits off: calls per second, one after the other and 16 at once.
- * (c) The emulator alone: a bare keep-alive HTTPS client, 64 at once, to show the emulator is not the bottleneck.
+ * (c) The emulator alone: a bare keep-alive HTTPS client, to show the emulator is not the bottleneck.
+ * (d) A cloud portal: every request answered after a latency (default 150 ms ± 30 ms), the standard bucket (50,
+ *     draining 2 per second); 2,000 independent calls, ours automatic and explicit, the official batch paths.
  *
  * Per scenario: calls, HTTP requests and QUERY_LIMIT_EXCEEDED answers (from the emulator), seconds of the workload,
- * the floor the bucket forces at best, and the client process's peak resident memory. Prints a table and writes
- * bench/results.json.
+ * the floor the bucket forces at best, the client process's CPU during the measured run (read from /proc by this
+ * process, see `Runner.ts`) and its peak resident memory.
  *
- * Each client is bundled with esbuild (as an application ships; no TypeScript loader or source maps at run time) and
- * runs in its own process: it first warms up with up to 500 calls of its scenario against the emulator with the limits
- * off (not measured), then the emulator is reset (journal, counters, bucket) and the scenario's limits set, and the
- * measured run starts with a fresh client instance (both clients keep their process-wide HTTP connection pool: Node's
- * global agent for the official SDK's axios, undici's global dispatcher for ours).
+ * Each client is bundled with esbuild and runs in its own process: it first warms up with up to 500 calls of its
+ * scenario against the emulator with the limits off (not measured), then the emulator is reset (journal, counters,
+ * bucket) and the scenario's limits set, and the measured run starts with a fresh client instance (both clients keep
+ * their process-wide HTTP connection pool: Node's global agent for the official SDK's axios, undici's global
+ * dispatcher for ours).
  *
- * Working aids: BENCH_ONLY=<id>,<id> runs only those scenarios (results.json is then not written); BENCH_NODE_ARGS
- * passes Node flags to the client processes (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * Flags: `--write` (a full run also rewrites the committed bench/results.json and the README's generated section;
+ * without it the results go to bench/build/results.json, ignored by git), `--baseline <ref>` (runs each scenario of
+ * ours with the client of that commit too, alternated, in the same run), `--only <id>,<id>` (or BENCH_ONLY),
+ * `--latency <ms>[/<jitter ms>]` (the cloud portal's), `--profile` (each client under `node --cpu-prof`, with a
+ * summary of its self time during the measured run), `--node-args` (or BENCH_NODE_ARGS: Node flags for the client
+ * processes).
  */
-import { Emulator } from "@bitrix24-effect/emulator"
+import { Emulator, Tls } from "@bitrix24-effect/emulator"
+import * as CliCommand from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Esbuild from "esbuild"
-import * as ChildProcess from "node:child_process"
+import type * as Scope from "effect/Scope"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { floorSeconds, type Scenario } from "./Scenario.js"
+import * as Url from "node:url"
+import * as Baseline from "./Baseline.js"
+import { BenchError } from "./BenchError.js"
+import * as Bundle from "./Bundle.js"
+import * as Exec from "./Exec.js"
+import * as ProcessUsage from "./ProcessUsage.js"
+import * as Profile from "./Profile.js"
+import * as Report from "./Report.js"
+import * as Runner from "./Runner.js"
+import { isOurs, type Scenario } from "./Scenario.js"
+import * as Scenarios from "./Scenarios.js"
 
 const benchDir = Path.join(import.meta.dirname, "..")
 const buildDir = Path.join(benchDir, "build")
+/** Where every run writes its results; ignored by git, so a plain run leaves the tree clean. */
+const latestResults = Path.join(buildDir, "results.json")
+/** The committed results and the README with the generated section, rewritten only with `--write`. */
+const committedResults = Path.join(benchDir, "results.json")
+const repository = Path.join(benchDir, "..")
+const readme = Path.join(repository, "README.md")
 
-const entries = {
-  ours: "ClientOurs",
-  official: "ClientOfficial",
-  raw: "ClientRaw"
-} as const
+/** `--profile`: the clients' CPU profiles and their summaries. */
+const profiles = Path.join(buildDir, "profiles")
 
-const entryOf = (scenario: Scenario) =>
-  scenario.client.startsWith("ours") ? entries.ours : scenario.client.startsWith("raw") ? entries.raw : entries.official
+const defaultLatency = "150/30"
 
-/** Bundles each client into one ESM file (Node 20, no source maps). */
-const bundle = Effect.promise(() =>
-  Esbuild.build({
-    entryPoints: Object.values(entries).map((name) => Path.join(import.meta.dirname, `${name}.ts`)),
-    outdir: buildDir,
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    logLevel: "error",
-    // CommonJS dependencies inside an ES module bundle need a require.
-    banner: {
-      js:
-        "import { createRequire as __createRequire } from \"node:module\"; const require = __createRequire(import.meta.url);"
-    }
-  })
-)
-
-const limited = { size: 50, drain: 500 } as const
-const calls = 2_000
-
-const scenarios: ReadonlyArray<Scenario> = [
-  {
-    id: "a-ours-batched",
-    group: "limits",
-    title: "ours, automatic batching",
-    client: "ours-batched",
-    calls,
-    concurrency: "all",
-    bucket: limited,
-    minimumRequests: Math.ceil(calls / 50)
-  },
-  {
-    id: "a-ours-explicit",
-    group: "limits",
-    title: "ours, explicit Batch.run (chunks at once)",
-    client: "ours-explicit",
-    calls,
-    concurrency: "all",
-    bucket: limited,
-    minimumRequests: Math.ceil(calls / 50)
-  },
-  {
-    id: "a-ours-single",
-    group: "limits",
-    title: "ours, one request per call",
-    client: "ours-single",
-    calls,
-    concurrency: "all",
-    bucket: limited,
-    minimumRequests: calls
-  },
-  {
-    id: "a-official-batch-by-chunk",
-    group: "limits",
-    title: "official, batchByChunk",
-    client: "official-batch-by-chunk",
-    calls,
-    concurrency: "all",
-    bucket: limited,
-    minimumRequests: Math.ceil(calls / 50)
-  },
-  {
-    id: "a-official-batch-concurrent",
-    group: "limits",
-    title: "official, 40 batch calls at once",
-    client: "official-batch-concurrent",
-    calls,
-    concurrency: "all",
-    bucket: limited,
-    minimumRequests: Math.ceil(calls / 50)
-  },
-  {
-    id: "a-official-single",
-    group: "limits",
-    title: "official, one request per call",
-    client: "official-single",
-    calls,
-    concurrency: "all",
-    bucket: limited,
-    minimumRequests: calls
-  },
-  {
-    id: "b-ours-sequential",
-    group: "throughput",
-    title: "ours, sequential",
-    client: "ours-single",
-    calls: 2_000,
-    concurrency: 1,
-    bucket: "off",
-    minimumRequests: 2_000
-  },
-  {
-    id: "b-official-sequential",
-    group: "throughput",
-    title: "official, sequential",
-    client: "official-single",
-    calls: 2_000,
-    concurrency: 1,
-    bucket: "off",
-    minimumRequests: 2_000
-  },
-  {
-    id: "b-ours-16",
-    group: "throughput",
-    title: "ours, 16 concurrent",
-    client: "ours-single",
-    calls: 6_000,
-    concurrency: 16,
-    bucket: "off",
-    minimumRequests: 6_000
-  },
-  {
-    id: "b-official-16",
-    group: "throughput",
-    title: "official, 16 concurrent",
-    client: "official-single",
-    calls: 6_000,
-    concurrency: 16,
-    bucket: "off",
-    minimumRequests: 6_000
-  },
-  {
-    id: "b-ours-16-batched",
-    group: "throughput",
-    title: "ours, 16 concurrent, automatic batching",
-    client: "ours-batched",
-    calls: 6_000,
-    concurrency: 16,
-    bucket: "off",
-    minimumRequests: 375
-  },
-  {
-    id: "c-emulator",
-    group: "emulator",
-    title: "emulator alone (bare HTTPS client, 64 at once)",
-    client: "raw",
-    calls: 30_000,
-    concurrency: 64,
-    bucket: "off",
-    minimumRequests: 30_000
-  },
-  {
-    id: "c-emulator-batch",
-    group: "emulator",
-    title: "emulator alone, batch commands (bare client, 16 batches of 50 at once)",
-    client: "raw-batch",
-    calls: 30_000,
-    concurrency: 16,
-    bucket: "off",
-    minimumRequests: 600
+/** Module lookup per bundle file, read once. */
+const bundleModules = new Map<string, (line: number) => string>()
+const moduleOf = (url: string, line: number) => {
+  const file = url.startsWith("file://") ? Url.fileURLToPath(url) : url
+  if (!file.endsWith(".mjs") || !Fs.existsSync(file)) return url
+  let lookup = bundleModules.get(file)
+  if (lookup === undefined) {
+    lookup = Profile.moduleLines(Fs.readFileSync(file, "utf8"))
+    bundleModules.set(file, lookup)
   }
-]
-
-/** One scenario's result, as results.json has it. */
-interface Row {
-  readonly id: string
-  readonly group: Scenario["group"]
-  readonly title: string
-  readonly calls: number
-  readonly concurrency: Scenario["concurrency"]
-  readonly ok: number
-  readonly failed: number
-  readonly httpRequests: number
-  readonly queryLimitExceeded: number
-  readonly runs: number
-  readonly seconds: number
-  readonly floorSeconds: number
-  readonly callsPerSecond: number
-  readonly peakRssMb: number
-  /** The client process's peak resident memory when the warm-up had finished, before the measured run (MB). */
-  readonly warmRssMb: number
+  return lookup(line)
 }
 
-interface Measured {
-  readonly ok: number
-  readonly failed: number
-  readonly seconds: number
-  readonly peakRssMb: number
-  /** Peak resident memory after the warm-up, before the measured run. */
-  readonly warmRssMb?: number | undefined
-}
-
-/** BENCH_NODE_ARGS: extra Node flags for the client processes (e.g. `--cpu-prof`), for profiling. */
-const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg.length > 0)
-
-/**
- * Runs one client in a child process: when it says "ready" (warm-up done), `prepare` resets the emulator, then "go"
- * starts the measured run; answers the client's JSON line.
- */
-const runClient = (scenario: Scenario, env: Record<string, string>, prepare: () => void) =>
-  Effect.async<Measured, Error>((resume) => {
-    const child = ChildProcess.spawn(
-      process.execPath,
-      [...nodeArgs, Path.join(buildDir, `${entryOf(scenario)}.mjs`), JSON.stringify(scenario)],
-      { cwd: benchDir, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] }
+/** Prints and saves where the row's median run spent its CPU during the measured run. */
+const summarizeProfile = (
+  row: Report.Row,
+  runs: ReadonlyArray<Report.Run>,
+  files: ReadonlyMap<Runner.Measured, string>
+) =>
+  Effect.gen(function*() {
+    const median = runs.reduce((best, run) =>
+      Math.abs(run.measured.seconds - row.seconds) < Math.abs(best.measured.seconds - row.seconds) ? run : best
     )
-    let out = ""
-    let err = ""
-    child.stdout.on("data", (chunk) => {
-      out += chunk
-      if (out.startsWith("ready\n") && !out.includes("go-sent")) {
-        out = out.slice("ready\n".length) + "go-sent\n"
-        prepare()
-        child.stdin.write("go\n")
-      }
-    })
-    child.stderr.on("data", (chunk) => err += chunk)
-    child.on("exit", (code) => {
-      const line = out.trim().split("\n").pop() ?? ""
-      try {
-        resume(Effect.succeed(JSON.parse(line) as Measured))
-      } catch {
-        resume(Effect.fail(new Error(`${scenario.id} exited with ${code}: ${err.slice(-2000)}`)))
-      }
-    })
-    return Effect.sync(() => child.kill())
+    const file = files.get(median.measured)
+    if (file === undefined || !Fs.existsSync(file)) {
+      return yield* Console.log(`    no profile for ${row.id}`)
+    }
+    const profile = JSON.parse(Fs.readFileSync(file, "utf8")) as Profile.CpuProfile
+    const entries = Profile.summarize(profile, median.measured.window, moduleOf)
+    const summary = `${row.id}: ${row.clientCpuMs} ms of client CPU for ${row.calls} calls; top self time during ` +
+      `the measured run (${Path.relative(repository, file)}):\n\n` +
+      Profile.table(entries.slice(0, 15)) + "\n\nBy package:\n\n" + Profile.packageTable(Profile.byPackage(entries))
+    Fs.writeFileSync(Path.join(profiles, `${row.id}.md`), `${summary}\n`)
+    yield* Console.log(`\n${summary}\n`)
   })
 
-const shell = (command: string) => {
-  try {
-    return ChildProcess.execSync(command, { encoding: "utf8" }).trim()
-  } catch {
-    return "n/a"
-  }
+/** `<ms>` or `<ms>/<jitter ms>`, non-negative integers. */
+const parseLatency = (text: string) => {
+  const match = /^(\d+)(?:\/(\d+))?$/.exec(text.trim())
+  return match === null
+    ? Effect.fail(new BenchError({ message: `--latency: expected <ms> or <ms>/<jitter ms>, got ${text}` }))
+    : Effect.succeed({ ms: Number(match[1]), jitterMs: Number(match[2] ?? 0) })
 }
 
-const round = (value: number, digits = 2) => Number(value.toFixed(digits))
-
-const program = Effect.gen(function*() {
-  yield* bundle
-  const emulator = yield* Emulator.make({ tls: true, journalLimit: 20_000 })
-  const certificate = Path.join(Os.tmpdir(), `b24-bench-${process.pid}.pem`)
-  Fs.writeFileSync(certificate, emulator.certificate ?? "")
-  yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(certificate, { force: true })))
-  const env = { NODE_EXTRA_CA_CERTS: certificate, BENCH_WEBHOOK_URL: Redacted.value(emulator.webhookUrl) }
-  const machine = {
-    nproc: shell("nproc"),
-    memory: shell("free -h"),
+const machine = Effect.gen(function*() {
+  const shell = (command: string, ...args: ReadonlyArray<string>) =>
+    Exec.run(benchDir, command, ...args).pipe(Effect.orElseSucceed(() => "n/a"))
+  return {
+    nproc: yield* shell("nproc"),
+    memory: yield* shell("free", "-h"),
     cpu: Os.cpus()[0]?.model ?? "n/a",
     node: process.version,
     platform: `${Os.platform()} ${Os.release()}`
   }
-  yield* Console.log(`Bitrix24 bench: emulator at ${emulator.url} (HTTPS), node ${machine.node}, ${machine.nproc} CPUs`)
-
-  // BENCH_ONLY=<id>,<id>: run only these scenarios (a quick look while working; results.json is then not written).
-  const only = (process.env.BENCH_ONLY ?? "").split(",").map((id) => id.trim()).filter((id) => id.length > 0)
-  const selected = only.length === 0 ? scenarios : scenarios.filter((scenario) => only.includes(scenario.id))
-  const rows: Array<Row> = []
-  for (const scenario of selected) {
-    // Short runs are repeated and the median run kept, so one hiccup of a shared machine does not decide.
-    const repeats = scenario.group === "limits" && floorSeconds(scenario) === 0 ? 3 : 1
-    const runs: Array<
-      { readonly measured: Measured; readonly httpRequests: number; readonly queryLimitExceeded: number }
-    > = []
-    for (let run = 0; run < repeats; run++) {
-      emulator.reset()
-      emulator.setLimits({ bucket: "off" })
-      const measured = yield* runClient(scenario, env, () => {
-        emulator.reset()
-        emulator.setLimits({
-          bucket: scenario.bucket === "off"
-            ? "off"
-            : { size: scenario.bucket.size, drainPerSecond: scenario.bucket.drain },
-          operatingLimitSeconds: 480
-        })
-      })
-      runs.push({
-        measured,
-        httpRequests: emulator.httpRequests(),
-        queryLimitExceeded: emulator.journal.filter((entry) => entry.error === "QUERY_LIMIT_EXCEEDED").length
-      })
-    }
-    runs.sort((a, b) => a.measured.seconds - b.measured.seconds)
-    const { httpRequests, measured, queryLimitExceeded } = runs[Math.floor(runs.length / 2)]!
-    const row: Row = {
-      id: scenario.id,
-      group: scenario.group,
-      title: scenario.title,
-      calls: scenario.calls,
-      concurrency: scenario.concurrency,
-      ok: measured.ok,
-      failed: measured.failed,
-      httpRequests,
-      queryLimitExceeded,
-      runs: repeats,
-      seconds: round(measured.seconds, 3),
-      floorSeconds: round(floorSeconds(scenario), 3),
-      callsPerSecond: Math.round(scenario.calls / measured.seconds),
-      peakRssMb: round(measured.peakRssMb, 1),
-      warmRssMb: round(measured.warmRssMb ?? 0, 1)
-    }
-    rows.push(row)
-    yield* Console.log(
-      `  ${row.id}: ${row.seconds} s, ${row.httpRequests} requests, ${row.queryLimitExceeded} QLE, ` +
-        `${row.callsPerSecond} calls/s, ${row.peakRssMb} MB (${row.warmRssMb} MB after warm-up), ` +
-        `${row.ok} ok / ${row.failed} failed`
-    )
-  }
-
-  if (only.length > 0) {
-    yield* Console.log("BENCH_ONLY set: partial run, bench/results.json not written")
-    return
-  }
-  const byId = (id: string) => rows.find((row) => row.id === id)!
-  const ours = byId("a-ours-batched")
-  const explicit = byId("a-ours-explicit")
-  const official = rows.filter((row) => row.group === "limits" && row.id.startsWith("a-official"))
-  const officialBest = official.reduce((best, row) => row.seconds < best.seconds ? row : best)
-  const targets = {
-    automaticBatchingWithinFloorPlusOneSecond: ours.seconds <= 1.1 * ours.floorSeconds + 1,
-    automaticBatchingFasterThanOfficialBest: ours.seconds < officialBest.seconds,
-    automaticBatchingNoMoreMemoryThanOfficialBest: ours.peakRssMb <= officialBest.peakRssMb,
-    explicitBatchFasterThanOfficialBest: explicit.seconds < officialBest.seconds,
-    explicitBatchNoMoreMemoryThanOfficialBest: explicit.peakRssMb <= officialBest.peakRssMb,
-    oursNoQueryLimitExceeded: rows.filter((row) => row.id.includes("ours")).every((row) =>
-      row.queryLimitExceeded === 0
-    ),
-    emulatorAtLeast5000PerSecond: byId("c-emulator").callsPerSecond >= 5_000
-  }
-
-  const header =
-    "| scenario | calls | HTTP requests | QUERY_LIMIT_EXCEEDED | seconds | floor (s) | calls/s | peak RSS (MB) |"
-  const table = [
-    header,
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ...rows.map((row) =>
-      `| ${
-        row.group === "limits" ? "(a) " : row.group === "throughput" ? "(b) " : "(c) "
-      }${row.title} | ${row.calls} | ` +
-      `${row.httpRequests} | ${row.queryLimitExceeded} | ${row.seconds} | ${row.floorSeconds} | ${row.callsPerSecond} | ` +
-      `${row.peakRssMb} |`
-    )
-  ].join("\n")
-  yield* Console.log(`\n${table}\n`)
-  yield* Console.log(`machine: ${machine.nproc} CPUs (${machine.cpu}), node ${machine.node}, ${machine.platform}`)
-  yield* Console.log(machine.memory)
-  yield* Console.log(`official best in (a): ${officialBest.title}`)
-  yield* Console.log(`targets: ${JSON.stringify(targets, null, 2)}`)
-  const results = {
-    date: new Date().toISOString(),
-    machine,
-    bucket: limited,
-    scenarios: rows,
-    officialBest: officialBest.id,
-    targets
-  }
-  Fs.writeFileSync(Path.join(benchDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`)
-  yield* Console.log(`wrote ${Path.join("bench", "results.json")}`)
 })
 
-program.pipe(Effect.scoped, NodeRuntime.runMain)
+const commitOfTree = Effect.gen(function*() {
+  const commit = yield* Exec.run(benchDir, "git", "rev-parse", "--short=12", "HEAD")
+  const changes = yield* Exec.run(benchDir, "git", "status", "--porcelain", "--untracked-files=no")
+  return changes.length === 0 ? commit : `${commit} + changes`
+}).pipe(Effect.orElseSucceed(() => "n/a"))
+
+interface Flags {
+  readonly write: boolean
+  readonly profile: boolean
+  readonly baseline: Option.Option<string>
+  readonly only: Option.Option<string>
+  readonly latency: string
+  readonly nodeArgs: string
+}
+
+const program = (flags: Flags): Effect.Effect<
+  void,
+  BenchError | Error,
+  CommandExecutor.CommandExecutor | FileSystem.FileSystem | Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const only = Option.getOrElse(flags.only, () => "").split(",").map((id) => id.trim()).filter((id) => id !== "")
+    const unknown = only.filter((id) => Scenarios.all.every((scenario) => scenario.id !== id))
+    if (unknown.length > 0) {
+      return yield* new BenchError({
+        message: `unknown scenario ${unknown.join(", ")}; known: ${Scenarios.all.map((s) => s.id).join(", ")}`
+      })
+    }
+    if (flags.write && only.length > 0) {
+      return yield* new BenchError({ message: "--write records a full run: leave out --only and BENCH_ONLY" })
+    }
+    if (flags.write && flags.profile) {
+      return yield* new BenchError({ message: "--write records unprofiled figures: leave out --profile" })
+    }
+    if (flags.write && Report.replaceSection(Fs.readFileSync(readme, "utf8"), "") === undefined) {
+      return yield* new BenchError({ message: `README.md lacks the generated section's markers (${readme})` })
+    }
+    const latency = yield* parseLatency(flags.latency)
+    const selected = only.length === 0 ? Scenarios.all : Scenarios.all.filter((scenario) => only.includes(scenario.id))
+    const nodeArgs = flags.nodeArgs.split(" ").filter((arg) => arg.length > 0)
+
+    const entries = [...new Set(selected.map((scenario) => Bundle.entryOf(scenario.client)))]
+    const current = yield* Bundle.build(import.meta.dirname, Path.join(buildDir, "clients"), entries)
+    const baseline = Option.isSome(flags.baseline) && selected.some(isOurs)
+      ? yield* Baseline.build(flags.baseline.value, benchDir, buildDir)
+      : undefined
+
+    // One self-signed certificate for both emulators: two with the same subject in one CA file confuse the lookup.
+    const tls = yield* Tls.selfSigned("127.0.0.1")
+    const loopback = yield* Emulator.make({ tls, journalLimit: 20_000 })
+    const cloud = yield* Emulator.make({ tls, journalLimit: 20_000, latency })
+    const certificate = Path.join(Os.tmpdir(), `b24-bench-${process.pid}.pem`)
+    Fs.writeFileSync(certificate, tls.cert)
+    yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(certificate, { force: true })))
+    const portal = (scenario: Scenario) => scenario.network === "cloud" ? cloud : loopback
+
+    const about = yield* machine
+    yield* Console.log(
+      `Bitrix24 bench: emulators at ${loopback.url} and ${cloud.url} (cloud: ${latency.ms} ms ± ${latency.jitterMs} ` +
+        `ms), node ${about.node}, ${about.nproc} CPUs${
+          baseline === undefined ? "" : `, baseline ${baseline.ref} (${baseline.commit.slice(0, 12)})`
+        }`
+    )
+
+    const rows: Array<Report.Row> = []
+    const profiled = new Map<Runner.Measured, string>()
+    for (const scenario of selected) {
+      const emulator = portal(scenario)
+      const variants = [
+        { bundle: current[Bundle.entryOf(scenario.client)]!, baseline: undefined as string | undefined },
+        ...(baseline !== undefined && isOurs(scenario) ? [{ bundle: baseline.bundle, baseline: baseline.ref }] : [])
+      ]
+      const runs = variants.map(() => [] as Array<Report.Run>)
+      for (let repeat = 0; repeat < scenario.repeats; repeat++) {
+        // Alternate which client goes first, so neither always meets a warmer machine.
+        const order = repeat % 2 === 0 ? variants.keys() : [...variants.keys()].reverse()
+        for (const index of order) {
+          emulator.reset()
+          emulator.setLimits({ bucket: "off" })
+          const variant = variants[index]!
+          const profile = Path.join(
+            profiles,
+            `${
+              variant.baseline === undefined ? scenario.id : `${scenario.id}@${variant.baseline}`
+            }.${repeat}.cpuprofile`
+          )
+          const measured = yield* Runner.run({
+            bundle: variant.bundle,
+            scenario,
+            cwd: benchDir,
+            env: { NODE_EXTRA_CA_CERTS: certificate, BENCH_WEBHOOK_URL: Redacted.value(emulator.webhookUrl) },
+            nodeArgs: flags.profile
+              ? [
+                ...nodeArgs,
+                "--cpu-prof",
+                `--cpu-prof-dir=${Path.dirname(profile)}`,
+                `--cpu-prof-name=${Path.basename(profile)}`
+              ]
+              : nodeArgs,
+            prepare: Effect.sync(() => {
+              emulator.reset()
+              emulator.setLimits({
+                bucket: scenario.bucket === "off"
+                  ? "off"
+                  : { size: scenario.bucket.size, drainPerSecond: scenario.bucket.drain },
+                operatingLimitSeconds: 480
+              })
+            })
+          })
+          if (flags.profile) profiled.set(measured, profile)
+          runs[index]!.push({
+            measured,
+            httpRequests: emulator.httpRequests(),
+            queryLimitExceeded: emulator.journal.filter((entry) => entry.error === "QUERY_LIMIT_EXCEEDED").length
+          })
+        }
+      }
+      for (const [index, variant] of variants.entries()) {
+        const row = Report.row(scenario, runs[index]!, variant.baseline)
+        rows.push(row)
+        yield* Console.log(
+          `  ${row.id}: ${row.seconds} s, ${row.httpRequests} requests, ${row.queryLimitExceeded} QLE, ` +
+            `${row.callsPerSecond} calls/s, CPU ${row.clientCpuMs} ms (${
+              Report.cpuPerCall(row).toFixed(3)
+            } ms/call), ` +
+            `${row.peakRssMb} MB (${row.warmRssMb} MB after warm-up), ${row.ok} ok / ${row.failed} failed`
+        )
+        if (flags.profile) yield* summarizeProfile(row, runs[index]!, profiled)
+      }
+    }
+
+    const command = [
+      "pnpm bench",
+      ...(baseline === undefined ? [] : [`--baseline ${baseline.ref}`]),
+      ...(flags.latency === defaultLatency ? [] : [`--latency ${flags.latency}`]),
+      ...(only.length === 0 ? [] : [`--only ${only.join(",")}`]),
+      ...(flags.profile ? ["--profile"] : []),
+      ...(flags.write ? ["--write"] : [])
+    ].join(" ")
+    const results: Report.Results = {
+      date: new Date().toISOString(),
+      command,
+      commit: yield* commitOfTree,
+      machine: about,
+      cloudLatency: latency,
+      buckets: { limits: Scenarios.fastBucket, cloud: Scenarios.standardBucket },
+      cpuResolutionMs: ProcessUsage.resolutionMs,
+      ...(baseline === undefined ? {} : { baseline: { ref: baseline.ref, commit: baseline.commit } }),
+      scenarios: rows,
+      targets: Report.verdicts(rows, baseline?.ref)
+    }
+    yield* Console.log(`\n${Report.section(results)}\n`)
+    const json = `${JSON.stringify(results, null, 2)}\n`
+    Fs.mkdirSync(buildDir, { recursive: true })
+    Fs.writeFileSync(latestResults, json)
+    yield* Console.log(`wrote ${Path.relative(repository, latestResults)}`)
+    if (flags.write) {
+      Fs.writeFileSync(committedResults, json)
+      Fs.writeFileSync(readme, Report.replaceSection(Fs.readFileSync(readme, "utf8"), Report.section(results))!)
+      yield* Console.log(`wrote ${Path.relative(repository, committedResults)} and the README's benchmark section`)
+    }
+  })
+
+const bench = CliCommand.make("bench", {
+  write: Options.boolean("write").pipe(
+    Options.withDescription("also rewrite the committed bench/results.json and the README's table (full runs only)")
+  ),
+  baseline: Options.text("baseline").pipe(
+    Options.withDescription("a commit (e.g. b008137) whose client runs each scenario of ours too, alternated"),
+    Options.optional
+  ),
+  only: Options.text("only").pipe(
+    Options.withDescription("run only these scenario ids, comma-separated"),
+    Options.withFallbackConfig(Config.string("BENCH_ONLY")),
+    Options.optional
+  ),
+  profile: Options.boolean("profile").pipe(
+    Options.withDescription("profile each client (node --cpu-prof) and print its top self time in the measured run")
+  ),
+  latency: Options.text("latency").pipe(
+    Options.withDescription("the cloud portal's latency per request: <ms> or <ms>/<jitter ms>"),
+    Options.withDefault(defaultLatency)
+  ),
+  nodeArgs: Options.text("node-args").pipe(
+    Options.withDescription("Node flags for the client processes, e.g. \"--cpu-prof --cpu-prof-dir=/tmp/prof\""),
+    Options.withFallbackConfig(Config.string("BENCH_NODE_ARGS")),
+    Options.withDefault("")
+  )
+}, (flags) => Effect.scoped(program(flags)))
+
+// `pnpm bench -- --write` hands the script a literal `--` first.
+const argv = process.argv[2] === "--" ? [...process.argv.slice(0, 2), ...process.argv.slice(3)] : process.argv
+
+CliCommand.run(bench, { name: "pnpm bench", version: "0.1.0" })(argv).pipe(
+  Effect.provide(NodeContext.layer),
+  NodeRuntime.runMain
+)

@@ -19,6 +19,8 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
 import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
+import type * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
@@ -56,20 +58,31 @@ interface Globals {
 }
 
 /**
- * Retries (proven refusals; idempotent methods also after ambiguous failures) and the portal's limits, from the
- * environment (`B24_RETRY_*`, `B24_BUCKET`, `B24_OPERATING_LIMIT`). A person is waiting: by default at most 2 retries,
- * none starting after 10 seconds.
+ * The transport's policies: retries (proven refusals; idempotent methods also after ambiguous failures) and the
+ * portal's limits, from the environment (`B24_RETRY_*`, `B24_BUCKET`, `B24_OPERATING_LIMIT`), with the leaky bucket
+ * in memory. A person is waiting: by default at most 2 retries, none starting after 10 seconds.
  */
-const TransportPolicies = Layer.merge(
+export const TransportPolicies: Layer.Layer<Bitrix24Http.Policies, ConfigError.ConfigError> = Layer.mergeAll(
   RetryPolicy.layerConfig({ base: "250 millis", cap: "2 seconds", retries: 2, deadline: "10 seconds" }),
-  PortalLimits.layerConfig()
+  PortalLimits.layerConfig(),
+  PortalLimits.layerRateLimiterMemory
 )
+
+/**
+ * The transport a command runs on. It may require nothing but an HttpClient: its policies are provided where it is
+ * built, and leaving one out is a type error here.
+ */
+export type PortalLayer = Layer.Layer<
+  Bitrix24Client.Bitrix24Client,
+  Bitrix24Http.InvalidWebhookUrl | ConfigError.ConfigError | HttpServerError.ServeError,
+  HttpClient.HttpClient
+>
 
 /**
  * The portal the command talks to: `--emulator`, else `--webhook`, else `B24_WEBHOOK_URL`, else the embedded
  * emulator (said on stderr). This is the CLI's one place where layers are chosen.
  */
-const portalLayer = (globals: Globals) =>
+const portalLayer = (globals: Globals): Effect.Effect<PortalLayer> =>
   Effect.gen(function*() {
     const fromEnv = yield* Effect.orElseSucceed(Bitrix24Http.webhookUrlConfig, () => Option.none())
     const configured = Option.orElse(globals.webhook, () => fromEnv)

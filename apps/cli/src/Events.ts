@@ -59,14 +59,17 @@ const application = (emulator: boolean): Effect.Effect<
     const file = yield* Effect.orElseSucceed(Config.option(Config.string("B24_TOKEN_FILE")), () => Option.none())
     if (!emulator && Option.isSome(file)) {
       const key = yield* Effect.orElseSucceed(Config.string("B24_MEMBER_ID"), () => "default")
-      return Bitrix24Http.layerOAuthConfig({ key }).pipe(Layer.provide(TokenStore.layerFile(file.value)))
+      return Bitrix24Http.layerOAuthConfig({ key }).pipe(
+        Layer.provide(TokenStore.layerFile(file.value)),
+        Layer.provide(Bitrix24Http.layerDefaults)
+      )
     }
     if (!emulator) yield* Console.error("b24: no application configured (B24_TOKEN_FILE): using the embedded emulator")
     return Layer.unwrapScoped(Effect.map(Emulator.make(), (running) =>
       Bitrix24Http.layerOAuthToken({
         restUrl: `${running.url}/rest/`,
         accessToken: running.oauth.issue(1).accessToken
-      })))
+      }).pipe(Layer.provide(Bitrix24Http.layerDefaults))))
   })
 
 const event = Options.text("event").pipe(Options.withDescription("The event code, e.g. ONIMCONNECTORMESSAGEADD"))

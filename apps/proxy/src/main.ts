@@ -4,7 +4,6 @@
  * once: the client table, the upstream portal (or the embedded emulator) with its transport policies, undici for
  * upstream calls and Node's HTTP server.
  */
-import { Bitrix24Http, PortalLimits, RetryPolicy } from "@bitrix24-effect/http"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -57,23 +56,12 @@ const ServerLive = NodeHttpServer.layerConfig(() => Http.createServer(), {
   host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1"))
 })
 
-/**
- * How upstream calls travel: the retry policy, the client-side leaky bucket and operating-time budget (so clients of
- * the proxy share one bucket per portal instead of meeting 503), and automatic batching of calls that arrive together
- * from different clients. Each is configured from the environment (see the README's configuration table).
- */
-const TransportPolicies = Layer.mergeAll(
-  RetryPolicy.layerConfig(),
-  PortalLimits.layerConfig(),
-  Bitrix24Http.layerBatching()
-)
-
 const MainLive = HttpServer.serve(Proxy.app).pipe(
   // The platform's request spans carry the URL, and the path holds the client secret: only the proxy's own span
   // (method name, no credentials) is recorded.
   HttpMiddleware.withTracerDisabledWhen(() => true),
   Layer.merge(Banner),
-  Layer.provide(Layer.mergeAll(Upstream.layerConfig.pipe(Layer.provide(TransportPolicies)), Clients.layerConfig)),
+  Layer.provide(Layer.mergeAll(Upstream.layerConfig.pipe(Layer.provide(Upstream.layerPolicies)), Clients.layerConfig)),
   Layer.provide(Layer.merge(ServerLive, NodeHttpClient.layerUndici))
 )
 

@@ -23,7 +23,10 @@ const startProxy = Effect.gen(function*() {
   const emulator = yield* Emulator.Emulator
   const server = yield* NodeHttpServer.make(() => Http.createServer(), { port: 0, host: "127.0.0.1" })
   const upstream = yield* Layer.build(
-    Bitrix24Http.layerWebhook(emulator.webhookUrl).pipe(Layer.provide(NodeHttpClient.layerUndici))
+    Bitrix24Http.layerWebhook(emulator.webhookUrl).pipe(
+      Layer.provide(Bitrix24Http.layerDefaults),
+      Layer.provide(NodeHttpClient.layerUndici)
+    )
   )
   yield* HttpServer.serveEffect(Proxy.app).pipe(
     Effect.provideService(HttpServer.HttpServer, server),

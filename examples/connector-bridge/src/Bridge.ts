@@ -69,6 +69,7 @@ export const transport = (
 > =>
   Bitrix24Http.layerOAuth({ key: memberId }).pipe(
     Layer.provide(OAuth.layer(application)),
+    Layer.provide(Bitrix24Http.layerDefaults),
     Layer.map(Context.omit(Bitrix24Http.PortalAddress))
   )
 

@@ -22,6 +22,7 @@ const Reply = Schema.Struct({ chat: Schema.String, text: Schema.String.pipe(Sche
 /** The demo's operator: posts into the open-line chat of an outside chat, as the portal's admin (user 1). */
 const operator = (emulator: Emulator.Service) => {
   const portal = Bitrix24Http.layerWebhook(emulator.webhookUrl).pipe(
+    Layer.provide(Bitrix24Http.layerDefaults),
     Layer.provide(NodeHttpClient.layerUndici),
     Layer.orDie
   )

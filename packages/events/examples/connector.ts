@@ -63,6 +63,8 @@ const program = Effect.gen(function*() {
 program.pipe(
   Effect.scoped,
   Effect.provide(ReceiverLive),
+  // The transports' policies with their defaults: retries of proven refusals, the standard leaky bucket in memory.
+  Effect.provide(Bitrix24Http.layerDefaults),
   Effect.provide(NodeHttpClient.layerUndici),
   NodeRuntime.runMain
 )

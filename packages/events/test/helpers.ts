@@ -22,8 +22,7 @@ export const application = (
   Bitrix24Http.layerOAuthToken({
     restUrl: `${emulator.url}/rest/`,
     accessToken: emulator.oauth.issue(userId).accessToken
-  })
-    .pipe(Layer.provide(NodeHttpClient.layerUndici))
+  }).pipe(Layer.provide(Bitrix24Http.layerDefaults), Layer.provide(NodeHttpClient.layerUndici))
 
 /** Serves a receiver on 127.0.0.1 (an ephemeral port) for the scope; answers its URL (host with dots, §1.1). */
 export const serveReceiver = (receiver: Receiver.Service): Effect.Effect<string, never, Scope.Scope> =>

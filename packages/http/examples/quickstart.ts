@@ -38,4 +38,10 @@ const PortalLive = Layer.unwrapScoped(
   })
 )
 
-program.pipe(Effect.provide(PortalLive), Effect.provide(NodeHttpClient.layerUndici), NodeRuntime.runMain)
+program.pipe(
+  Effect.provide(PortalLive),
+  // The transport's policies, with their defaults: retries of proven refusals, the standard leaky bucket in memory.
+  Effect.provide(Bitrix24Http.layerDefaults),
+  Effect.provide(NodeHttpClient.layerUndici),
+  NodeRuntime.runMain
+)

@@ -9,9 +9,10 @@
  *   the first error (later commands come back as {@link NotExecuted}); above 50 commands the record is sent in
  *   chunks of 50, one after the other. It goes through the `Bitrix24Client` seam, so the transport's limits, retries
  *   and auth apply to each chunk.
- * - **Automatic**: with `Bitrix24Http.layerBatching`, the transport coalesces the calls issued concurrently (by
- *   `Effect.all` / `Effect.forEach` with `batching: true`, or on separate fibers within a short window, through the
- *   `@effect/experimental/RequestResolver` data loader) into `batch` requests; see {@link makeCoalescing}.
+ * - **Automatic**: with the transport's `batching` option (`Bitrix24Http.layerWebhook(url, { batching: true })`),
+ *   the transport coalesces the calls issued concurrently (by `Effect.all` / `Effect.forEach` with `batching: true`,
+ *   or on separate fibers within a short window, through the `@effect/experimental/RequestResolver` data loader) into
+ *   `batch` requests, each call with its own outcome.
  *
  * The wire facts (the limit, the command strings, the answer's maps) are core's `BatchProtocol`. Each command's
  * operating time is charged by the portal under its own method (§3.2), which the transport reads from `result_time`.
@@ -23,10 +24,7 @@ import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
-import * as Request from "effect/Request"
-import * as RequestResolver from "effect/RequestResolver"
 import * as Schema from "effect/Schema"
-import type * as RetryPolicy from "./RetryPolicy.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Explicit batches
@@ -259,190 +257,3 @@ export const run = <const Commands extends Readonly<Record<string, Command<any, 
     }
     return results as Results<Commands>
   })
-
-// ---------------------------------------------------------------------------------------------------------------
-// Automatic batching
-// ---------------------------------------------------------------------------------------------------------------
-
-/**
- * What the transport learns about one call while it is carried: the attempts made, the size of the last request
- * that carried it (1 when alone) and the milliseconds waited for the leaky bucket and the operating time. Written by
- * the transport, read for the call's span.
- *
- * @since 0.1.0
- * @category models
- */
-export interface CallStats {
-  attempts: number
-  batchSize: number
-  bucketWaitMs: number
-  operatingWaitMs: number
-}
-
-/**
- * Fresh, empty stats.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const makeStats = (): CallStats => ({ attempts: 0, batchSize: 1, bucketWaitMs: 0, operatingWaitMs: 0 })
-
-/**
- * One attempt of a call as a `Request`, for the automatic batching resolver. `id` keeps two identical calls apart
- * (two identical writes are two writes).
- *
- * @since 0.1.0
- * @category models
- */
-export interface Call extends Request.Request<Bitrix24Client.CallResponse, RetryPolicy.AttemptError> {
-  readonly _tag: "Bitrix24Call"
-  readonly id: number
-  readonly call: Bitrix24Client.CallRequest
-  readonly stats: CallStats
-}
-
-/**
- * @since 0.1.0
- * @category constructors
- */
-export const Call = Request.tagged<Call>("Bitrix24Call")
-
-/**
- * Sends one HTTP request to the portal (one attempt, with the transport's limits and auth) and records the wait and
- * request size in the stats of every call it carries.
- *
- * @since 0.1.0
- * @category models
- */
-export type Send = (
-  method: string,
-  params: Wire.Params,
-  carried: ReadonlyArray<CallStats>
-) => Effect.Effect<Bitrix24Client.CallResponse, RetryPolicy.AttemptError>
-
-/**
- * Sends calls and completes each with its own outcome: a single call goes out as itself; two or more go out as `batch`
- * requests (`halt: 0`, keys `c0`, `c1`, ...) of at most `maxBatchSize` commands, sent concurrently. A failure of a
- * `batch` request as a whole fails every call it carried with that failure, so each call's retry policy decides on its
- * own (an idempotent call is replayed, a non-idempotent one after an ambiguous failure is not).
- *
- * @since 0.1.0
- * @category batching
- */
-export const completeAll = (
-  send: Send,
-  calls: ReadonlyArray<Call>,
-  maxBatchSize: number = BatchProtocol.maxCommands
-): Effect.Effect<void> =>
-  Effect.forEach(
-    Arr.chunksOf(calls, Math.max(1, Math.min(BatchProtocol.maxCommands, maxBatchSize))),
-    (chunk) => chunk.length === 1 ? completeOne(send, chunk[0]!) : completeBatch(send, chunk),
-    { concurrency: "unbounded", discard: true }
-  )
-
-const completeOne = (send: Send, only: Call) =>
-  Effect.exit(send(only.call.method, only.call.params, [only.stats])).pipe(
-    Effect.flatMap((exit) => Request.complete(only, exit))
-  )
-
-const keyOf = (index: number) => `c${index}`
-
-const completeBatch = (send: Send, calls: ReadonlyArray<Call>) => {
-  const cmd: Record<string, string> = {}
-  calls.forEach((call, index) => cmd[keyOf(index)] = BatchProtocol.encodeCommand(call.call.method, call.call.params))
-  return send("batch", { halt: 0, cmd }, calls.map((call) => call.stats)).pipe(
-    Effect.flatMap((response) =>
-      Either.match(BatchProtocol.decodeResult(response.result), {
-        onLeft: () =>
-          Effect.forEach(calls, (call) =>
-            Request.fail(
-              call,
-              new PortalError.TransportError({
-                method: call.call.method,
-                reason: "InvalidBody",
-                description: "the batch answer is not the documented result/result_error maps"
-              })
-            ), { discard: true }),
-        onRight: (result) =>
-          Effect.forEach(calls, (call, index) => {
-            const outcome = BatchProtocol.outcomeOf(result, keyOf(index))
-            switch (outcome._tag) {
-              case "Result":
-                return Request.succeed(call, outcome.response)
-              case "Error":
-                return Request.fail(call, new Bitrix24Client.WireFailure(outcome.error))
-              case "NotExecuted":
-                return Request.fail(
-                  call,
-                  new PortalError.TransportError({
-                    method: call.call.method,
-                    reason: "InvalidBody",
-                    description: "the batch answer has neither a result nor an error for this command"
-                  })
-                )
-            }
-          }, { discard: true })
-      })
-    ),
-    Effect.catchAll((error) =>
-      Effect.forEach(calls, (call) =>
-        Request.fail(
-          call,
-          error._tag === "TransportError" ? retarget(error, call.call.method) : error
-        ), { discard: true })
-    )
-  )
-}
-
-/**
- * A resolver over {@link completeAll}: whatever requests Effect hands it at once (the calls of an `Effect.all` /
- * `Effect.forEach` with `batching: true`) go out in `batch` requests of at most `maxBatchSize`, concurrently.
- *
- * @since 0.1.0
- * @category batching
- */
-export const makeResolver = (
-  send: Send,
-  maxBatchSize: number = BatchProtocol.maxCommands
-): RequestResolver.RequestResolver<Call> =>
-  RequestResolver.makeBatched((calls: Arr.NonEmptyArray<Call>) => completeAll(send, calls, maxBatchSize))
-
-/**
- * The automatic batching resolver of the transport. Calls Effect hands it together (a batched `Effect.all` /
- * `Effect.forEach`) are sent at once by {@link completeAll}; a call that arrives alone (from its own fiber: the
- * proxy's case, or concurrent fibers without `batching: true`) goes through `loader`, the
- * `@effect/experimental/RequestResolver` data loader over {@link makeResolver}, which gathers the calls arriving
- * within its window into one request.
- *
- * @since 0.1.0
- * @category batching
- */
-export const makeCoalescing = (
-  send: Send,
-  loader: RequestResolver.RequestResolver<Call>,
-  maxBatchSize: number = BatchProtocol.maxCommands
-): RequestResolver.RequestResolver<Call> =>
-  RequestResolver.makeBatched((calls: Arr.NonEmptyArray<Call>) => {
-    if (calls.length > 1) return completeAll(send, calls, maxBatchSize)
-    const [only] = calls
-    // A fresh request for the loader: each request object belongs to one resolution.
-    return Effect.exit(Effect.request(Call({ id: -only.id, call: only.call, stats: only.stats }), loader)).pipe(
-      Effect.flatMap((exit) => Request.complete(only, exit))
-    )
-  })
-
-/** A batch-level transport failure, reported under the method of one of the calls it carried. */
-const retarget = (error: PortalError.TransportError, method: string): PortalError.TransportError => {
-  const Class = error.constructor as new(props: {
-    readonly method: string
-    readonly reason: PortalError.TransportError["reason"]
-    readonly description: string
-    readonly status?: number | undefined
-  }) => PortalError.TransportError
-  return new Class({
-    method,
-    reason: error.reason,
-    description: error.description,
-    ...(error.status === undefined ? {} : { status: error.status })
-  })
-}

@@ -14,7 +14,8 @@
  *   `RetryPolicy.OutcomeUnknown` naming the method.
  * - **OAuth** (`OAuth`, §4): tokens refreshed ahead of expiry and on `expired_token` / `invalid_token` (then the
  *   request is replayed once), single-flight, persisted in the `TokenStore` first.
- * - **Automatic batching** (`layerBatching`, §2): concurrent calls coalesced into `batch` requests of up to 50.
+ * - **Automatic batching** (the `batching` option, §2): concurrent calls coalesced into `batch` requests of up to 50,
+ *   each call with its own outcome; one call's bad params or failure never fails the others.
  * - **Portal rename** (§1.1): a 302 to a new address is followed with the same `POST`, the new address is kept for
  *   later calls, logged (origins only) and published in {@link PortalAddress}.
  * - **Timeout**: each request within 55 s by default (the cloud cuts requests at 60 s, §3.1).
@@ -23,11 +24,24 @@
  * - **Observability**: one span `Bitrix24.http` per call (method, portal and host, batch size, attempts, limiter
  *   wait, outcome) and the metrics of the `Metrics` module.
  *
+ * The transport layers name what they need in their requirements: an `HttpClient` and the {@link Policies} (the
+ * `RetryPolicy`, the `PortalLimits` and the `RateLimiter` the leaky bucket runs on). {@link layerDefaults} provides
+ * the policies with their defaults in one layer:
+ *
+ * ```ts
+ * Bitrix24Http.layerWebhook(url).pipe(
+ *   Layer.provide(Bitrix24Http.layerDefaults),
+ *   Layer.provide(NodeHttpClient.layerUndici)
+ * )
+ * ```
+ *
  * @since 0.1.0
  */
 import { BatchProtocol, Bitrix24Client, PortalError, Wire } from "@bitrix24-effect/core"
+import type * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as DataLoader from "@effect/experimental/RequestResolver"
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
@@ -42,10 +56,12 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
-import * as Batch from "./Batch.js"
+import * as Coalescing from "./internal/coalescing.js"
+import * as PortalClient from "./internal/portalClient.js"
 import * as Metrics from "./Metrics.js"
 import * as OAuth from "./OAuth.js"
 import * as OperatingBudget from "./OperatingBudget.js"
@@ -124,7 +140,7 @@ export const parseWebhookUrl = (url: Redacted.Redacted<string>): Either.Either<W
 export const webhookEndpoint = (webhook: WebhookUrl): Endpoint => ({
   portal: webhook.portal,
   base: Redacted.make(`${webhook.portal}/rest/${webhook.userId}/${Redacted.value(webhook.code)}/`),
-  auth: Effect.succeed({})
+  auth: PortalClient.noAuth
 })
 
 const restBase = (restUrl: string) => restUrl.endsWith("/") ? restUrl : `${restUrl}/`
@@ -178,38 +194,6 @@ export interface BatchingOptions {
 }
 
 /**
- * The automatic batching settings in force.
- *
- * @since 0.1.0
- * @category tags
- */
-export class Batching extends Context.Tag("@bitrix24-effect/http/Batching")<Batching, {
-  readonly window: Duration.Duration
-  readonly maxBatchSize: number
-}>() {}
-
-const batchingSettings = (options: BatchingOptions = {}): Context.Tag.Service<Batching> => ({
-  window: Duration.decode(options.window ?? "10 millis"),
-  maxBatchSize: Math.max(
-    1,
-    Math.min(BatchProtocol.maxCommands, Math.floor(options.maxBatchSize ?? BatchProtocol.maxCommands))
-  )
-})
-
-/**
- * Turns automatic batching on for the transport layers it is provided to:
- * `Bitrix24Http.layerWebhook(url).pipe(Layer.provide(Bitrix24Http.layerBatching()))`. Calls issued concurrently
- * (`Effect.all` / `Effect.forEach` with `batching: true`, or any fibers within the window) then travel in `batch`
- * requests; calls whose method may not be batched (`CallRequest.batchable` false, or `batch`, `download`, `upload`)
- * and calls whose params contain `$result[`-style back-references go alone.
- *
- * @since 0.1.0
- * @category layers
- */
-export const layerBatching = (options?: BatchingOptions): Layer.Layer<Batching> =>
-  Layer.succeed(Batching, batchingSettings(options))
-
-/**
  * The portal's current origin: the configured one, or the new address after the portal answered a 302 to it (a
  * renamed portal, wire sheet §1.1). Subscribe to `changes` to be told.
  *
@@ -222,8 +206,14 @@ export class PortalAddress extends Context.Tag("@bitrix24-effect/http/PortalAddr
 >() {}
 
 /**
- * Transport settings: the per-request timeout (default 55 s, inside the cloud's 60 s request limit, wire sheet §3.1)
- * and automatic batching (`true` or settings; default: the {@link Batching} in context, else off).
+ * Transport settings:
+ * - `timeout`: each HTTP request, headers and body, within this (default 55 s, inside the cloud's 60 s request limit,
+ *   wire sheet §3.1); the wait for the leaky bucket is not counted.
+ * - `batching`: automatic batching, `true` or its settings; default off. Calls issued concurrently (`Effect.all` /
+ *   `Effect.forEach` with `batching: true`, or any fibers within the window) then travel in `batch` requests; calls
+ *   whose method may not be batched (`CallRequest.batchable` false, or `batch`, `download`, `upload`) and calls whose
+ *   params contain `$result[`-style back-references go alone. It is an option of the transport rather than a service:
+ *   it decides how this transport sends, and leaving it out means "each call is its own request", a safe default.
  *
  * @since 0.1.0
  * @category models
@@ -232,6 +222,31 @@ export interface Options {
   readonly timeout?: Duration.DurationInput | undefined
   readonly batching?: boolean | BatchingOptions | undefined
 }
+
+/**
+ * The services every transport layer requires besides an `HttpClient`: the `RetryPolicy`, the `PortalLimits` and the
+ * `RateLimiter` the leaky bucket runs on (`@effect/experimental`). {@link layerDefaults} provides all three.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Policies = RetryPolicy.RetryPolicy | PortalLimits.PortalLimits | RateLimiter.RateLimiter
+
+/**
+ * The {@link Policies} with their defaults: `RetryPolicy.layerDefault` (proven refusals only), `PortalLimits.layer()`
+ * (the `standard` bucket of 50 draining 2 per second, the 480 s operating budget) and
+ * `PortalLimits.layerRateLimiterMemory` (the buckets in this process's memory, shared by every transport the layer is
+ * provided to). Provide other layers in front of it to replace any of them, e.g.
+ * `Layer.provide(RetryPolicy.layer()), Layer.provide(Bitrix24Http.layerDefaults)` for the safe retry policy.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerDefaults: Layer.Layer<Policies> = Layer.mergeAll(
+  RetryPolicy.layerDefault,
+  PortalLimits.layer(),
+  PortalLimits.layerRateLimiterMemory
+)
 
 /**
  * A running transport: the core service plus the portal's current address.
@@ -261,8 +276,6 @@ const causeCode = (cause: unknown): string | undefined => {
   return "cause" in cause ? causeCode(cause.cause) : undefined
 }
 
-const redirectStatuses: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])
-
 /** How a failure shows in the `outcome` tag of the calls metric. */
 const outcomeTag = (error: RetryPolicy.AttemptError): string =>
   error._tag === "WireFailure"
@@ -271,7 +284,7 @@ const outcomeTag = (error: RetryPolicy.AttemptError): string =>
     ? "outcome_unknown"
     : `transport_${error.reason}`
 
-const oauthFailure = (method: string) => (error: OAuth.OAuthError): RetryPolicy.AttemptError =>
+const oauthFailure = (method: string, error: OAuth.OAuthError): RetryPolicy.AttemptError =>
   error._tag === "ReauthorizationRequired"
     ? new Bitrix24Client.WireFailure({
       code: error.code,
@@ -283,6 +296,56 @@ const oauthFailure = (method: string) => (error: OAuth.OAuthError): RetryPolicy.
       reason: error.reason === "Timeout" ? "Timeout" : error.reason === "InvalidBody" ? "InvalidBody" : "Network",
       description: error.message
     })
+
+/** What the portal client can fail with: HTTP, its timeout, the rate limiter's store, the OAuth refresh. */
+type ExchangeError =
+  | HttpClientError.HttpClientError
+  | Cause.TimeoutException
+  | RateLimiter.RateLimitStoreError
+  | OAuth.OAuthError
+
+/** An exchange's failure as the failure of an attempt of `method`; the messages never contain the URL. */
+const attemptError = (method: string, timeout: Duration.DurationInput) => (error: ExchangeError) => {
+  switch (error._tag) {
+    case "RequestError": {
+      const code = causeCode(error.cause)
+      const props = {
+        method,
+        reason: "Network" as const,
+        description: code === undefined
+          ? "the request failed before a response arrived"
+          : `the request failed (${code})`
+      }
+      return code !== undefined && notSentCodes.has(code)
+        ? new RetryPolicy.NotSent(props)
+        : new PortalError.TransportError(props)
+    }
+    case "ResponseError":
+      return new PortalError.TransportError({
+        method,
+        reason: "InvalidBody",
+        description: error.reason === "Decode"
+          ? "the response body could not be read"
+          : `the response could not be read (${error.reason})`,
+        status: error.response.status
+      })
+    case "TimeoutException":
+      return new PortalError.TransportError({
+        method,
+        reason: "Timeout",
+        description: `no response within ${Duration.format(Duration.decode(timeout))}`
+      })
+    case "RateLimiterError":
+      return new RetryPolicy.NotSent({
+        method,
+        reason: "Network",
+        description: `the rate limiter store failed: ${error.message}`
+      })
+    case "ReauthorizationRequired":
+    case "TokenRefreshFailed":
+      return oauthFailure(method, error)
+  }
+}
 
 /**
  * A non-idempotent call that failed ambiguously becomes {@link RetryPolicy.OutcomeUnknown}; everything else is kept.
@@ -311,10 +374,54 @@ const settle = (
   })
 }
 
+/** A response body as an envelope: the call's response, its `WireFailure`, or `InvalidBody` when it is neither. */
+const decode = (
+  method: string,
+  status: number,
+  text: string
+): Either.Either<Bitrix24Client.CallResponse, RetryPolicy.AttemptError> => {
+  const invalidBody = (description: string) =>
+    new PortalError.TransportError({ method, reason: "InvalidBody", description, status })
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return Either.left(invalidBody(`not a JSON envelope (${text.length} bytes)`))
+  }
+  const envelope = decodeEnvelope(json)
+  if (Either.isLeft(envelope)) return Either.left(invalidBody("not a Bitrix24 envelope"))
+  const value = envelope.right
+  if ("error" in value) {
+    return Either.left(
+      new Bitrix24Client.WireFailure({ code: value.error, description: value.error_description, status })
+    )
+  }
+  return Either.right<Bitrix24Client.CallResponse>({
+    result: value.result,
+    time: Option.fromNullable(value.time),
+    next: Option.fromNullable(value.next),
+    total: Option.fromNullable(value.total)
+  })
+}
+
+/** The body of a call: its params as JSON, or {@link RetryPolicy.UnencodableParams} when they cannot be. */
+const jsonBody = (method: string, params: Wire.Params): Either.Either<string, RetryPolicy.UnencodableParams> => {
+  try {
+    return Either.right(JSON.stringify(params))
+  } catch (cause) {
+    return Either.left(RetryPolicy.unencodable(method, cause))
+  }
+}
+
 /**
- * Makes the transport for an endpoint over the HttpClient in context, with the `RetryPolicy`, `PortalLimits` and
- * `Batching` in context (or their defaults: refusals only, the standard bucket with the 480 s operating budget, no
- * batching). A `RateLimiter.RateLimiter` in context replaces the in-memory bucket store.
+ * Makes the transport for an endpoint over the HttpClient in context, with the `RetryPolicy`, the `PortalLimits` and
+ * the `RateLimiter` in context (see {@link Policies}).
+ *
+ * The HttpClient is decorated for the portal: each HTTP request waits for the leaky bucket, goes to the portal's
+ * current address with the endpoint's credentials, follows a moved portal (at most 3 moves in a row), has the
+ * credentials renewed once when the portal rejects them, and completes within the timeout. What stays here is each
+ * call's own work: encode the request, execute it, decode the envelope, apply the retry policy and the operating
+ * budget, and record the span and the metrics.
  *
  * @since 0.1.0
  * @category constructors
@@ -322,136 +429,25 @@ const settle = (
 export const make = (
   endpoint: Endpoint,
   options: Options = {}
-): Effect.Effect<Transport, never, HttpClient.HttpClient | Scope.Scope> =>
+): Effect.Effect<Transport, never, HttpClient.HttpClient | Policies | Scope.Scope> =>
   Effect.gen(function*() {
-    const client = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
     const timeout = options.timeout ?? "55 seconds"
-    const policy = Option.getOrElse(
-      yield* Effect.serviceOption(RetryPolicy.RetryPolicy),
-      () => RetryPolicy.defaultPolicy
-    )
-    const limits = Option.getOrElse(yield* Effect.serviceOption(PortalLimits.PortalLimits), () => PortalLimits.defaults)
+    const policy = yield* RetryPolicy.RetryPolicy
+    const limits = yield* PortalLimits.PortalLimits
     const take = yield* PortalLimits.makeBucket(limits.bucket, endpoint.key ?? endpoint.portal, limits.headroom)
     const budget = OperatingBudget.make(limits.operating)
-    const batching = options.batching === undefined
-      ? Option.getOrUndefined(yield* Effect.serviceOption(Batching))
-      : options.batching === false
-      ? undefined
-      : batchingSettings(options.batching === true ? {} : options.batching)
     const portal = yield* SubscriptionRef.make(endpoint.portal)
     // The base URL follows the portal when it moves; the path part (with a webhook's code) stays.
-    let origin = endpoint.portal
-    let host = new URL(origin).host
-    let base = endpoint.base
-
-    /**
-     * A redirect: to another origin, the portal has moved (wire sheet §1.1); the base follows it, and the move is
-     * logged (origins only) and published. To the same origin, the request is simply sent again.
-     */
-    const follow = (location: string, status: number) =>
-      Effect.gen(function*() {
-        const target = new URL(location, Redacted.value(base)).origin
-        const current = new URL(origin).origin
-        if (target === current) return
-        const path = Redacted.value(base).slice(current.length)
-        origin = target
-        host = new URL(target).host
-        base = Redacted.make(`${target}${path}`)
-        yield* SubscriptionRef.set(portal, target)
-        yield* Metric.increment(Metrics.portalMoves)
-        yield* Effect.logWarning(
-          `Bitrix24 portal moved: ${current} answered HTTP ${status} with the new address ${target}; ` +
-            `calls now go there (wire sheet §1.1)`
-        )
-      })
-
-    /** One HTTP exchange: the response status, body and redirect target, or a transport failure. */
-    const exchange = (method: string, body: Readonly<Record<string, unknown>>) =>
-      Effect.gen(function*() {
-        const httpRequest = HttpClientRequest.post(`${Redacted.value(base)}${method}.json`).pipe(
-          HttpClientRequest.acceptJson,
-          HttpClientRequest.bodyUnsafeJson(body)
-        )
-        const response = yield* client.execute(httpRequest).pipe(
-          Effect.catchTags({
-            RequestError: (error) => {
-              const code = causeCode(error.cause)
-              const props = {
-                method,
-                reason: "Network" as const,
-                description: code === undefined
-                  ? "the request failed before a response arrived"
-                  : `the request failed (${code})`
-              }
-              return Effect.fail(
-                code !== undefined && notSentCodes.has(code)
-                  ? new RetryPolicy.NotSent(props)
-                  : new PortalError.TransportError(props)
-              )
-            },
-            ResponseError: (error) =>
-              Effect.fail(
-                new PortalError.TransportError({
-                  method,
-                  reason: "InvalidBody",
-                  description: `the response could not be read (${error.reason})`,
-                  status: error.response.status
-                })
-              )
-          })
-        )
-        const text = yield* response.text.pipe(
-          Effect.mapError(() =>
-            new PortalError.TransportError({
-              method,
-              reason: "InvalidBody",
-              description: "the response body could not be read",
-              status: response.status
-            })
-          )
-        )
-        return { status: response.status, text, location: response.headers["location"] }
-      }).pipe(
-        // The whole exchange, headers and body, must finish in time.
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () =>
-            new PortalError.TransportError({
-              method,
-              reason: "Timeout",
-              description: `no response within ${Duration.format(Duration.decode(timeout))}`
-            })
-        })
-      )
-
-    const decode = (
-      method: string,
-      status: number,
-      text: string
-    ): Either.Either<Bitrix24Client.CallResponse, RetryPolicy.AttemptError> => {
-      const invalidBody = (description: string) =>
-        new PortalError.TransportError({ method, reason: "InvalidBody", description, status })
-      let json: unknown
-      try {
-        json = JSON.parse(text)
-      } catch {
-        return Either.left(invalidBody(`not a JSON envelope (${text.length} bytes)`))
-      }
-      const envelope = decodeEnvelope(json)
-      if (Either.isLeft(envelope)) return Either.left(invalidBody("not a Bitrix24 envelope"))
-      const value = envelope.right
-      if ("error" in value) {
-        return Either.left(
-          new Bitrix24Client.WireFailure({ code: value.error, description: value.error_description, status })
-        )
-      }
-      return Either.right<Bitrix24Client.CallResponse>({
-        result: value.result,
-        time: Option.fromNullable(value.time),
-        next: Option.fromNullable(value.next),
-        total: Option.fromNullable(value.total)
-      })
-    }
+    const initial = PortalClient.makeAddress(endpoint.portal, endpoint.base)
+    const address = yield* Ref.make(initial)
+    const client = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.withTracerDisabledWhen(() => true),
+      PortalClient.withTimeout(timeout),
+      PortalClient.withBucket(take),
+      PortalClient.withAddress(address),
+      PortalClient.withRedirects({ address, portal, maxMoves: 3 }),
+      PortalClient.withCredentials(endpoint)
+    )
 
     /** Charges the operating time an answer reports: each command's own for `batch` (wire sheet §3.2). */
     const charge = (method: string, params: Wire.Params, response: Bitrix24Client.CallResponse) => {
@@ -472,60 +468,48 @@ export const make = (
     }
 
     /**
-     * One request to the portal: waits for the leaky bucket, adds the credentials, follows a moved portal, renews
-     * rejected OAuth credentials once. Every HTTP request it makes takes a token from the bucket.
+     * One request to the portal for the calls it carries: encoded, executed through the portal client (which tells
+     * the calls' stats and the metrics about each HTTP request it sends), decoded.
      */
-    const send: Batch.Send = (method, params, carried) =>
-      Effect.gen(function*() {
-        let renewed = false
-        let moves = 0
-        while (true) {
-          const waited = Duration.toMillis(
-            yield* take.pipe(
-              Effect.mapError((error) =>
-                new RetryPolicy.NotSent({
-                  method,
-                  reason: "Network",
-                  description: `the rate limiter store failed: ${error.message}`
-                })
-              )
-            )
-          )
+    const send: Coalescing.Send = (method, params, carried) => {
+      const body = jsonBody(method, params)
+      if (Either.isLeft(body)) return Effect.fail(body.left)
+      const batch = method === "batch"
+      for (const stats of carried) stats.batchSize = batch ? carried.length : 1
+      const sent = batch
+        ? Effect.zipRight(Metrics.requested("batch"), Metric.update(Metrics.batchSize, carried.length))
+        : Metrics.requested("call")
+      // Per HTTP request: its wait for the bucket, and the address it goes to (a moved portal's new one).
+      const observe = (waitedMs: number) =>
+        Effect.flatMap(Ref.get(address), (current) => {
           for (const stats of carried) {
-            stats.bucketWaitMs += waited
-            stats.batchSize = method === "batch" ? carried.length : 1
+            stats.bucketWaitMs += waitedMs
+            stats.address = current
           }
-          if (waited > 0) yield* Metrics.waited("bucket", waited)
-          const auth = yield* Effect.mapError(endpoint.auth, oauthFailure(method))
-          const reply = yield* exchange(method, { ...params, ...auth })
-          yield* Metrics.requested(method === "batch" ? "batch" : "call")
-          if (method === "batch") yield* Metric.update(Metrics.batchSize, carried.length)
-          if (redirectStatuses.has(reply.status) && reply.location !== undefined && moves < 3) {
-            moves++
-            yield* follow(reply.location, reply.status)
-            continue
-          }
-          const outcome = decode(method, reply.status, reply.text)
-          if (Either.isRight(outcome)) {
-            yield* charge(method, params, outcome.right)
-            return outcome.right
-          }
-          const error = outcome.left
-          if (
-            error._tag === "WireFailure" && (error.code === "expired_token" || error.code === "invalid_token") &&
-            endpoint.renew !== undefined && !renewed
-          ) {
-            renewed = true
-            yield* Effect.mapError(endpoint.renew(auth), oauthFailure(method))
-            continue
-          }
-          return yield* Effect.fail(error)
+          return waitedMs <= 0 ? sent : Effect.zipRight(Metrics.waited("bucket", waitedMs), sent)
+        })
+      const request = HttpClientRequest.post(`${method}.json`, { acceptJson: true }).pipe(
+        HttpClientRequest.bodyText(body.right, "application/json")
+      )
+      return Effect.matchEffect(PortalClient.observeRequests(client.execute(request), observe), {
+        onFailure: (error) => Effect.fail(attemptError(method, timeout)(error)),
+        onSuccess: (response) => {
+          // The portal client read the body within the timeout.
+          const text = PortalClient.bodyOf(response) ?? ""
+          const outcome = decode(method, response.status, text)
+          return Either.isRight(outcome)
+            ? Effect.as(charge(method, params, outcome.right), outcome.right)
+            : Effect.fail(outcome.left)
         }
       })
+    }
 
-    const loader = batching === undefined ? undefined : Batch.makeCoalescing(
+    const batching = options.batching === undefined || options.batching === false
+      ? undefined
+      : batchingSettings(options.batching === true ? {} : options.batching)
+    const loader = batching === undefined ? undefined : Coalescing.makeCoalescing(
       send,
-      yield* DataLoader.dataLoader(Batch.makeResolver(send, batching.maxBatchSize), {
+      yield* DataLoader.dataLoader(Coalescing.makeResolver(send, batching.maxBatchSize), {
         window: batching.window,
         maxBatchSize: batching.maxBatchSize
       }),
@@ -534,8 +518,9 @@ export const make = (
     let sequence = 0
 
     const call = (request: Bitrix24Client.CallRequest) => {
-      const coalesce = loader !== undefined && request.batchable &&
-        !BatchProtocol.notAllowed.has(request.method.toLowerCase()) && !BatchProtocol.hasReferences(request.params)
+      // The call's batch command, encoded once; a call that cannot be encoded fails alone, before any I/O.
+      const encoded = loader === undefined ? Either.right(undefined) : Coalescing.encode(request)
+      const command = Either.getOrUndefined(encoded)
       const metrics = Metrics.forMethod(request.method)
       return Effect.useSpan("Bitrix24.http", {
         kind: "client",
@@ -548,36 +533,44 @@ export const make = (
       }, (span) =>
         Effect.clockWith((clock) => {
           const started = clock.unsafeCurrentTimeMillis()
-          const stats = Batch.makeStats()
+          const stats = Coalescing.makeStats()
           let previous: RetryPolicy.Classification | undefined
-          const carry = loader === undefined || !coalesce
-            ? Effect.suspend(() => send(request.method, request.params, [stats]))
-            : Effect.suspend(() => Effect.request(Batch.Call({ id: ++sequence, call: request, stats }), loader))
-          const attempt = Effect.flatMap(
-            Effect.suspend(() => {
-              stats.attempts++
-              return previous === undefined
-                ? budget.gate(request.method)
-                : Effect.zipRight(Metric.increment(metrics.retries(previous)), budget.gate(request.method))
-            }),
-            (wait) => {
-              if (wait.kind === "none") return carry
-              const waitedMs = Duration.toMillis(wait.delay)
-              stats.operatingWaitMs += waitedMs
-              return Effect.zipRight(Metrics.waited("operating", waitedMs), carry)
-            }
-          ).pipe(
-            Effect.catchAll((error) => {
-              previous = RetryPolicy.classify(error)
-              return error._tag === "WireFailure" && error.code === "OPERATION_TIME_LIMIT"
-                ? Effect.zipRight(budget.blocked(request.method), Effect.fail(error))
-                : Effect.fail(error)
-            })
+          const carry = Effect.suspend(() =>
+            loader === undefined || command === undefined || stats.alone
+              ? send(request.method, request.params, [stats])
+              : Effect.request(Coalescing.Call({ id: ++sequence, call: request, command, stats }), loader)
           )
+          const attempt = Either.isLeft(encoded)
+            ? Effect.suspend(() => {
+              stats.attempts++
+              return Effect.fail(encoded.left)
+            })
+            : Effect.flatMap(
+              Effect.suspend(() => {
+                stats.attempts++
+                return previous === undefined
+                  ? budget.gate(request.method)
+                  : Effect.zipRight(Metric.increment(metrics.retries(previous)), budget.gate(request.method))
+              }),
+              (wait) => {
+                if (wait.kind === "none") return carry
+                const waitedMs = Duration.toMillis(wait.delay)
+                stats.operatingWaitMs += waitedMs
+                return Effect.zipRight(Metrics.waited("operating", waitedMs), carry)
+              }
+            ).pipe(
+              Effect.catchAll((error) => {
+                previous = RetryPolicy.classify(error)
+                return error._tag === "WireFailure" && error.code === "OPERATION_TIME_LIMIT"
+                  ? Effect.zipRight(budget.blocked(request.method), Effect.fail(error))
+                  : Effect.fail(error)
+              })
+            )
           /** Span attributes and metrics of the settled call, in place, with the fiber's metric labels. */
           const record = (fiber: Fiber.RuntimeFiber<unknown, unknown>, outcome: string) => {
-            span.attribute("bitrix24.portal", origin)
-            span.attribute("bitrix24.portal.host", host)
+            const current = stats.address ?? initial
+            span.attribute("bitrix24.portal", current.origin)
+            span.attribute("bitrix24.portal.host", current.host)
             span.attribute("bitrix24.attempts", stats.attempts)
             span.attribute("bitrix24.batch_size", stats.batchSize)
             span.attribute("bitrix24.limiter_wait_ms", stats.bucketWaitMs + stats.operatingWaitMs)
@@ -612,8 +605,17 @@ export const make = (
     return { call, portal }
   })
 
+const batchingSettings = (options: BatchingOptions) => ({
+  window: Duration.decode(options.window ?? "10 millis"),
+  maxBatchSize: Math.max(
+    1,
+    Math.min(BatchProtocol.maxCommands, Math.floor(options.maxBatchSize ?? BatchProtocol.maxCommands))
+  )
+})
+
 /**
- * The transport for an endpoint as a Layer; it also provides the portal's current address.
+ * The transport for an endpoint as a Layer; it also provides the portal's current address. It requires an
+ * `HttpClient` and the {@link Policies} (see {@link layerDefaults}).
  *
  * @since 0.1.0
  * @category layers
@@ -621,16 +623,20 @@ export const make = (
 export const layer = (
   endpoint: Endpoint,
   options?: Options
-): Layer.Layer<Bitrix24Client.Bitrix24Client | PortalAddress, never, HttpClient.HttpClient> =>
+): Layer.Layer<Bitrix24Client.Bitrix24Client | PortalAddress, never, HttpClient.HttpClient | Policies> =>
   Layer.scopedContext(
-    Effect.map(make(endpoint, options), (transport) =>
-      Context.make(Bitrix24Client.Bitrix24Client, { call: transport.call }).pipe(
-        Context.add(PortalAddress, transport.portal)
-      ))
+    Effect.map(
+      make(endpoint, options),
+      (transport) =>
+        Context.make(Bitrix24Client.Bitrix24Client, { call: transport.call }).pipe(
+          Context.add(PortalAddress, transport.portal)
+        )
+    )
   )
 
 /**
- * The transport for an inbound webhook URL.
+ * The transport for an inbound webhook URL; fails to build with {@link InvalidWebhookUrl} when the URL is not of the
+ * inbound webhook form (the message never echoes it). Requires an `HttpClient` and the {@link Policies}.
  *
  * @since 0.1.0
  * @category layers
@@ -638,7 +644,11 @@ export const layer = (
 export const layerWebhook = (
   url: Redacted.Redacted<string>,
   options?: Options
-): Layer.Layer<Bitrix24Client.Bitrix24Client | PortalAddress, InvalidWebhookUrl, HttpClient.HttpClient> =>
+): Layer.Layer<
+  Bitrix24Client.Bitrix24Client | PortalAddress,
+  InvalidWebhookUrl,
+  HttpClient.HttpClient | Policies
+> =>
   Layer.unwrapEffect(
     Effect.map(parseWebhookUrl(url), (webhook) => layer(webhookEndpoint(webhook), options))
   )
@@ -665,7 +675,7 @@ export const layerWebhookConfig = (
 ): Layer.Layer<
   Bitrix24Client.Bitrix24Client | PortalAddress,
   ConfigError.ConfigError | InvalidWebhookUrl,
-  HttpClient.HttpClient
+  HttpClient.HttpClient | Policies
 > => Layer.unwrapEffect(Effect.map(config, (url) => layerWebhook(url, options)))
 
 /**
@@ -691,7 +701,7 @@ export const layerOAuthToken = (
 ): Layer.Layer<
   Bitrix24Client.Bitrix24Client | PortalAddress | Bitrix24Client.ApplicationAuth,
   never,
-  HttpClient.HttpClient
+  HttpClient.HttpClient | Policies
 > => Layer.merge(layer(oauthTokenEndpoint(options), options), layerApplicationAuth(options.restUrl))
 
 /**
@@ -699,7 +709,7 @@ export const layerOAuthToken = (
  * (default key `"default"`) are refreshed `skew` ahead of expiry (default 60 s) and when the portal answers
  * `expired_token` / `invalid_token` (the request is then replayed once), single-flight, with the rotated pair persisted
  * before use. Calls go to the stored tokens' `client_endpoint`. Needs the `OAuth.OAuthApplication` (see
- * `OAuth.layer` / `OAuth.layerConfig`), a `TokenStore` and an HttpClient. Fails to build with
+ * `OAuth.layer` / `OAuth.layerConfig`), a `TokenStore`, an HttpClient and the {@link Policies}. Fails to build with
  * `OAuth.ReauthorizationRequired` when no tokens are stored (or `TokenRefreshFailed` when the store cannot be read).
  * A dead refresh token (`invalid_grant`) fails the calls, as a `WireFailure` with that code. Also provides
  * `Bitrix24Client.ApplicationAuth` (the `auth: "application"` methods need it).
@@ -712,7 +722,7 @@ export const layerOAuth = (
 ): Layer.Layer<
   Bitrix24Client.Bitrix24Client | PortalAddress | Bitrix24Client.ApplicationAuth,
   OAuth.OAuthError,
-  HttpClient.HttpClient | OAuth.OAuthApplication | TokenStore.TokenStore
+  HttpClient.HttpClient | Policies | OAuth.OAuthApplication | TokenStore.TokenStore
 > =>
   Layer.unwrapScoped(
     Effect.gen(function*() {
@@ -738,5 +748,5 @@ export const layerOAuthConfig = (
 ): Layer.Layer<
   Bitrix24Client.Bitrix24Client | PortalAddress | Bitrix24Client.ApplicationAuth,
   OAuth.OAuthError | ConfigError.ConfigError,
-  HttpClient.HttpClient | TokenStore.TokenStore
+  HttpClient.HttpClient | Policies | TokenStore.TokenStore
 > => layerOAuth(options).pipe(Layer.provide(OAuth.layerConfig()))

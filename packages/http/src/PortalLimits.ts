@@ -5,15 +5,16 @@
  *   size the portal answers 503 `QUERY_LIMIT_EXCEEDED`. The client mirrors it with the `@effect/experimental`
  *   RateLimiter (token bucket, `onExceeded: "delay"`), keyed per portal, so a request waits for its token instead.
  *   Presets: `standard` (50, drains 2 per second), `enterprise` (250, 5 per second), a custom size and rate, or `off`.
- *   The limiter's store is the in-memory one unless a `RateLimiter.RateLimiter` service is in context: provide
- *   `RateLimiter.layer` over `RateLimiterRedis.layerStore(...)` to share one bucket between processes.
+ *   The transport requires the `RateLimiter.RateLimiter` service: {@link layerRateLimiterMemory} keeps the buckets in
+ *   this process (shared by every transport it is provided to); `RateLimiter.layer` over
+ *   `RateLimiterRedis.layerStore(...)` shares them between processes.
  * - **Operating time** (§3.2): each method may use a number of seconds of execution per 10-minute window (480 s in the
  *   cloud's example) per application or webhook; beyond it the portal answers 429 `OPERATION_TIME_LIMIT`. The client
  *   reads `time.operating` / `time.operating_reset_at` of every answer (for `batch`, each command's own time, charged
  *   under its own method) and slows down near the limit, then waits for the reset (see `OperatingBudget`).
  *
- * Provide `PortalLimits.layer(...)` to the transport layer to choose; without it, `standard` and the 480 s budget
- * apply.
+ * The transport layers require `PortalLimits`: {@link layer} (`layer()` is `standard` and the 480 s budget, as in
+ * `Bitrix24Http.layerDefaults`) or {@link layerConfig}.
  *
  * @since 0.1.0
  */
@@ -115,7 +116,7 @@ export interface Limits {
 export class PortalLimits extends Context.Tag("@bitrix24-effect/http/PortalLimits")<PortalLimits, Limits>() {}
 
 /**
- * The limits used when none are provided: the `standard` bucket and the default operating budget.
+ * The default limits: the `standard` bucket and the default operating budget.
  *
  * @since 0.1.0
  * @category constants
@@ -216,24 +217,35 @@ export const bucketSize = (bucket: Bucket): BucketSize | undefined =>
 export type Take = Effect.Effect<Duration.Duration, RateLimiter.RateLimitStoreError>
 
 /**
- * The client-side leaky bucket for one portal (`key`), on the RateLimiter in context or, without one, a fresh
- * in-memory one. A token bucket of `size - headroom` tokens refilled one every `1 / drainPerSecond` seconds admits
- * no more than the portal's counter admits.
+ * The `RateLimiter` the leaky bucket runs on, with its store in this process's memory: every transport it is provided
+ * to shares one bucket per portal. To share the buckets between processes, provide `RateLimiter.layer` over
+ * `RateLimiterRedis.layerStore(...)` instead.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerRateLimiterMemory: Layer.Layer<RateLimiter.RateLimiter> = RateLimiter.layer.pipe(
+  Layer.provide(RateLimiter.layerStoreMemory)
+)
+
+/**
+ * The client-side leaky bucket for one portal (`key`), on the `RateLimiter` in context (keyed `bitrix24:{key}`). A
+ * token bucket of `size - headroom` tokens refilled one every `1 / drainPerSecond` seconds admits no more than the
+ * portal's counter admits. With `off`, the answer never waits.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const makeBucket = (bucket: Bucket, key: string, headroom = defaults.headroom): Effect.Effect<Take> =>
+export const makeBucket = (
+  bucket: Bucket,
+  key: string,
+  headroom = defaults.headroom
+): Effect.Effect<Take, never, RateLimiter.RateLimiter> =>
   Effect.gen(function*() {
+    const limiter = yield* RateLimiter.RateLimiter
     const shape = bucketSize(bucket)
     if (shape === undefined) return Effect.succeed(Duration.zero)
     const size = { size: Math.max(1, shape.size - headroom), drainPerSecond: shape.drainPerSecond }
-    const limiter = yield* Effect.serviceOption(RateLimiter.RateLimiter).pipe(
-      Effect.flatMap(Option.match({
-        onSome: Effect.succeed,
-        onNone: () => RateLimiter.make.pipe(Effect.provide(RateLimiter.layerStoreMemory))
-      }))
-    )
     const options = {
       algorithm: "token-bucket",
       onExceeded: "delay",

@@ -12,8 +12,8 @@
  *   call replayed once by the OAuth endpoint, not by this policy).
  *
  * Delays are jittered exponential backoff (80-120 %), capped, for a maximum number of retries and within an overall
- * deadline. Provide a `RetryPolicy` layer to choose; the transport falls back to {@link defaultPolicy}, which retries
- * only proven refusals.
+ * deadline. The transport layers require a `RetryPolicy`: {@link layerDefault} (proven refusals only, the policy of
+ * `Bitrix24Http.layerDefaults`), {@link layer} (the safe policy), {@link layerConfig} or {@link layerNone}.
  *
  * @since 0.1.0
  */
@@ -46,6 +46,34 @@ export type AttemptError = Bitrix24Client.WireFailure | PortalError.TransportErr
  * @category errors
  */
 export class NotSent extends PortalError.TransportError.extend<NotSent>("@bitrix24-effect/http/NotSent")({}) {}
+
+/**
+ * The call's params could not be encoded for the wire (nested too deeply, cyclic, or holding a value JSON cannot
+ * carry), so nothing was sent. It is a `TransportError` (reason `InvalidBody`: the request's body could not be made),
+ * so it travels through the core seam unchanged; it is final, as sending again cannot help. With automatic batching
+ * it fails only its own call, before the call joins a `batch`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnencodableParams extends PortalError.TransportError.extend<UnencodableParams>(
+  "@bitrix24-effect/http/UnencodableParams"
+)({}) {}
+
+/**
+ * The {@link UnencodableParams} of a method, from what the encoder threw (its message names the problem, never a
+ * value).
+ *
+ * @internal
+ */
+export const unencodable = (method: string, cause: unknown): UnencodableParams =>
+  new UnencodableParams({
+    method,
+    reason: "InvalidBody",
+    description: `the params could not be encoded, nothing was sent (${
+      cause instanceof Error ? `${cause.name}: ${cause.message}`.slice(0, 200) : "not encodable"
+    })`
+  })
 
 /**
  * A non-idempotent call failed ambiguously (timeout, dropped connection, 5xx, unreadable body after the request was
@@ -93,7 +121,8 @@ const finalServerCodes: ReadonlySet<string> = new Set(["PORTAL_DELETED", "OVERLO
  * Classifies an attempt's failure (wire sheet §3.1, §3.2, §5):
  * `QUERY_LIMIT_EXCEEDED` and `OPERATION_TIME_LIMIT` are `refused`; {@link NotSent} is `not-sent`; timeouts, network
  * failures after dispatch, 5xx envelopes (except `PORTAL_DELETED` and `OVERLOAD_LIMIT`) and unreadable bodies with a
- * 2xx or 5xx status are `ambiguous`; everything else (method errors, auth errors, a 4xx page) is `final`.
+ * 2xx or 5xx status are `ambiguous`; everything else (method errors, auth errors, a 4xx page, {@link UnencodableParams})
+ * is `final`.
  *
  * @since 0.1.0
  * @category predicates
@@ -105,6 +134,7 @@ export const classify = (error: AttemptError): Classification => {
     return "final"
   }
   if (error instanceof NotSent) return "not-sent"
+  if (error instanceof UnencodableParams) return "final"
   switch (error.reason) {
     case "Network":
     case "Timeout":
@@ -230,13 +260,21 @@ export const make = (options: Options = {}): Service => {
 }
 
 /**
- * The policy used when none is provided: proven refusals only (`QUERY_LIMIT_EXCEEDED`, `OPERATION_TIME_LIMIT`), with
- * the default backoff. Ambiguous failures are never replayed under it.
+ * The default policy: proven refusals only (`QUERY_LIMIT_EXCEEDED`, `OPERATION_TIME_LIMIT`), with the default backoff.
+ * Ambiguous failures are never replayed under it.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const defaultPolicy: Service = make({ replay: "refusals" })
+
+/**
+ * {@link defaultPolicy} as a Layer: proven refusals only. `Bitrix24Http.layerDefaults` includes it.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerDefault: Layer.Layer<RetryPolicy> = Layer.succeed(RetryPolicy, defaultPolicy)
 
 /**
  * A policy as a Layer. `RetryPolicy.layer()` is the full, safe policy: refusals, unsent requests and ambiguous

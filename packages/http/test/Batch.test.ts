@@ -13,14 +13,14 @@ import * as Batch from "../src/Batch.js"
 import * as Bitrix24Http from "../src/Bitrix24Http.js"
 import * as PortalLimits from "../src/PortalLimits.js"
 import { drive, limitErrors } from "./emulated.js"
-import { withEmulator } from "./helpers.js"
+import { withDefaults, withEmulator } from "./helpers.js"
 
 const batched = (url: Parameters<typeof Bitrix24Http.layerWebhook>[0]) =>
-  Bitrix24Http.layerWebhook(url).pipe(Layer.provide(Bitrix24Http.layerBatching()))
+  withDefaults(Bitrix24Http.layerWebhook(url, { batching: true }))
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 
-describe("automatic batching (Bitrix24Http.layerBatching)", () => {
+describe("automatic batching (the batching option)", () => {
   it.effect(
     "2,000 concurrent independent calls under the standard bucket: no QUERY_LIMIT_EXCEEDED, at most 45 HTTP requests",
     () =>
@@ -148,12 +148,12 @@ describe("automatic batching (Bitrix24Http.layerBatching)", () => {
       { clock: "manual" }
     ))
 
-  it.effect("without layerBatching every call is its own HTTP request", () =>
+  it.effect("without the batching option every call is its own HTTP request", () =>
     withEmulator(
       (emulator) =>
         Effect.gen(function*() {
           const fiber = yield* Effect.forEach(range(10), () => ImChat.mute({ CHAT_ID: 1489 }), { batching: true }).pipe(
-            Effect.provide(Bitrix24Http.layerWebhook(emulator.webhookUrl)),
+            Effect.provide(withDefaults(Bitrix24Http.layerWebhook(emulator.webhookUrl))),
             Effect.fork
           )
           yield* drive(fiber, { emulator })
@@ -166,7 +166,9 @@ describe("automatic batching (Bitrix24Http.layerBatching)", () => {
 
 describe("Batch.run: the explicit typed batch API", () => {
   const client = (emulator: { readonly webhookUrl: Parameters<typeof Bitrix24Http.layerWebhook>[0] }) =>
-    Bitrix24Http.layerWebhook(emulator.webhookUrl).pipe(Layer.provide(PortalLimits.layer({ bucket: "off" })))
+    withDefaults(
+      Bitrix24Http.layerWebhook(emulator.webhookUrl).pipe(Layer.provide(PortalLimits.layer({ bucket: "off" })))
+    )
 
   it.effect("a record of commands in, a record of typed results or errors out, in one request", () =>
     withEmulator((emulator) =>

@@ -17,7 +17,7 @@ import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import type { ServerResponse } from "node:http"
 import * as Bitrix24Http from "../src/Bitrix24Http.js"
-import { oauthClient, webhookClient, webhookCode, withEmulator, withServer } from "./helpers.js"
+import { oauthClient, webhookClient, webhookCode, withDefaults, withEmulator, withServer } from "./helpers.js"
 
 /** The error's fields that identify a portal error. */
 const wireOf = (error: PortalError.PortalError) => ({
@@ -332,13 +332,46 @@ describe("OAuth access token (wire sheet §1.1, §4)", () => {
       })
     ))
 
+  it.effect("auth travels in the body also when the call has no params, and in a batch", () =>
+    withEmulator((emulator) =>
+      Effect.gen(function*() {
+        const empty = yield* Effect.flip(
+          Bitrix24Client.callRaw("no.such.method", {}).pipe(Effect.provide(oauthClient(emulator)))
+        )
+        // Authenticated, then not found: the token was read from the otherwise empty body.
+        assertInstanceOf(empty, PortalError.MethodNotFound)
+        const batched = withDefaults(
+          Bitrix24Http.layerOAuthToken({
+            restUrl: `${emulator.url}/rest/`,
+            accessToken: emulator.accessToken,
+            batching: true
+          })
+        )
+        deepStrictEqual(
+          yield* Effect.all([ImChat.mute({ CHAT_ID: 1489 }), ImChat.mute({ CHAT_ID: 1500 })], { batching: true }).pipe(
+            Effect.provide(batched)
+          ),
+          [true, true]
+        )
+        deepStrictEqual(
+          emulator.journal.map((entry) => [entry.method, entry.via, entry.auth]),
+          [
+            ["no.such.method", "direct", "oauth:1"],
+            ["batch", "direct", "oauth:1"],
+            ["im.chat.mute", "batch", "oauth:1"],
+            ["im.chat.mute", "batch", "oauth:1"]
+          ]
+        )
+      })
+    ))
+
   it.effect("a restUrl without the trailing slash works too", () =>
     withEmulator((emulator) =>
       Effect.gen(function*() {
-        const layer = Bitrix24Http.layerOAuthToken({
+        const layer = withDefaults(Bitrix24Http.layerOAuthToken({
           restUrl: `${emulator.url}/rest`,
           accessToken: emulator.accessToken
-        })
+        }))
         strictEqual(yield* ImChat.mute({ CHAT_ID: 1489 }).pipe(Effect.provide(layer)), true)
       })
     ))
@@ -346,10 +379,10 @@ describe("OAuth access token (wire sheet §1.1, §4)", () => {
   it.effect("a wrong token -> InvalidToken 401", () =>
     withEmulator((emulator) =>
       Effect.gen(function*() {
-        const layer = Bitrix24Http.layerOAuthToken({
+        const layer = withDefaults(Bitrix24Http.layerOAuthToken({
           restUrl: `${emulator.url}/rest/`,
           accessToken: Redacted.make("not-a-token")
-        })
+        }))
         const error = yield* Effect.flip(ImChat.mute({ CHAT_ID: 1489 }).pipe(Effect.provide(layer)))
         assertInstanceOf(error, PortalError.InvalidToken)
         deepStrictEqual(wireOf(error), {
@@ -370,10 +403,10 @@ describe("OAuth access token (wire sheet §1.1, §4)", () => {
           scopes: new Set(["imopenlines", "im"]),
           expiresAt: emulator.portal.now() - 1
         })
-        const layer = Bitrix24Http.layerOAuthToken({
+        const layer = withDefaults(Bitrix24Http.layerOAuthToken({
           restUrl: `${emulator.url}/rest/`,
           accessToken: Redacted.make("expiredtoken")
-        })
+        }))
         const error = yield* Effect.flip(ImChat.mute({ CHAT_ID: 1489 }).pipe(Effect.provide(layer)))
         assertInstanceOf(error, PortalError.ExpiredToken)
         strictEqual(error.status, 401)
@@ -385,7 +418,7 @@ describe("system errors over the wire", () => {
   it.effect("a wrong webhook code -> NoAuthFound 401", () =>
     withEmulator((emulator) =>
       Effect.gen(function*() {
-        const layer = Bitrix24Http.layerWebhook(Redacted.make(`${emulator.url}/rest/1/wrongcode123/`))
+        const layer = withDefaults(Bitrix24Http.layerWebhook(Redacted.make(`${emulator.url}/rest/1/wrongcode123/`)))
         const error = yield* Effect.flip(
           ImOpenLines.sessionModeSilent({ CHAT_ID: 2043, ACTIVATE: true }).pipe(Effect.provide(layer))
         )
@@ -438,7 +471,7 @@ describe("transport failures", () => {
     Effect.gen(function*() {
       const closed = yield* Effect.scoped(Effect.map(Emulator.make(), (emulator) => emulator.webhookUrl))
       const error = yield* Effect.flip(
-        ImChat.mute({ CHAT_ID: 1489 }).pipe(Effect.provide(Bitrix24Http.layerWebhook(closed)))
+        ImChat.mute({ CHAT_ID: 1489 }).pipe(Effect.provide(withDefaults(Bitrix24Http.layerWebhook(closed))))
       )
       assertInstanceOf(error, PortalError.TransportError)
       strictEqual(error.reason, "Network")
@@ -449,10 +482,10 @@ describe("transport failures", () => {
   it.effect("a base URL answering a non-JSON 404 page -> TransportError InvalidBody", () =>
     withEmulator((emulator) =>
       Effect.gen(function*() {
-        const layer = Bitrix24Http.layerOAuthToken({
+        const layer = withDefaults(Bitrix24Http.layerOAuthToken({
           restUrl: `${emulator.url}/not-rest/`,
           accessToken: emulator.accessToken
-        })
+        }))
         const error = yield* Effect.flip(ImChat.mute({ CHAT_ID: 1489 }).pipe(Effect.provide(layer)))
         assertInstanceOf(error, PortalError.TransportError)
         strictEqual(error.reason, "InvalidBody")
@@ -512,7 +545,7 @@ describe("parseWebhookUrl (wire sheet §1.1: https://{portal}/rest/{user_id}/{co
     Effect.gen(function*() {
       const error = yield* Effect.flip(
         ImChat.mute({ CHAT_ID: 1489 }).pipe(
-          Effect.provide(Bitrix24Http.layerWebhook(Redacted.make("https://x.bitrix24.com/s3cr3tjunk")))
+          Effect.provide(withDefaults(Bitrix24Http.layerWebhook(Redacted.make("https://x.bitrix24.com/s3cr3tjunk"))))
         )
       )
       assertInstanceOf(error, Bitrix24Http.InvalidWebhookUrl)
@@ -554,12 +587,16 @@ describe("no error ever contains the webhook code", () => {
             yield* Effect.flip(ImChat.mute({ CHAT_ID: 2043 }).pipe(Effect.provide(webhookClient(emulator)))),
             yield* Effect.flip(
               ImChat.mute({ CHAT_ID: 1489 }).pipe(
-                Effect.provide(Bitrix24Http.layerWebhook(Redacted.make(`${emulator.url}/rest/1/wrongcode123abc/`)))
+                Effect.provide(
+                  withDefaults(Bitrix24Http.layerWebhook(Redacted.make(`${emulator.url}/rest/1/wrongcode123abc/`)))
+                )
               )
             ),
             yield* Effect.flip(
               ImChat.mute({ CHAT_ID: 1489 }).pipe(
-                Effect.provide(Bitrix24Http.layerWebhook(Redacted.make(`${emulator.url}/portal/rest/1/${code}/`)))
+                Effect.provide(
+                  withDefaults(Bitrix24Http.layerWebhook(Redacted.make(`${emulator.url}/portal/rest/1/${code}/`)))
+                )
               )
             ),
             yield* Effect.flip(
@@ -598,7 +635,7 @@ describe("responses that are not a Bitrix24 envelope (TransportError InvalidBody
         Effect.gen(function*() {
           const error = yield* Effect.flip(
             ImChat.mute({ CHAT_ID: 1489 }).pipe(
-              Effect.provide(Bitrix24Http.layerWebhook(Redacted.make(`${url}/rest/1/abc/`)))
+              Effect.provide(withDefaults(Bitrix24Http.layerWebhook(Redacted.make(`${url}/rest/1/abc/`))))
             )
           )
           assertInstanceOf(error, PortalError.TransportError)
@@ -612,7 +649,7 @@ describe("responses that are not a Bitrix24 envelope (TransportError InvalidBody
       Effect.gen(function*() {
         const error = yield* Effect.flip(
           ImChat.mute({ CHAT_ID: 1489 }).pipe(
-            Effect.provide(Bitrix24Http.layerWebhook(Redacted.make(`${url}/rest/1/abc/`)))
+            Effect.provide(withDefaults(Bitrix24Http.layerWebhook(Redacted.make(`${url}/rest/1/abc/`))))
           )
         )
         assertInstanceOf(error, PortalError.TransportError)
@@ -622,7 +659,7 @@ describe("responses that are not a Bitrix24 envelope (TransportError InvalidBody
   it.effect("a gateway's JSON error without result or error keys (wrong shape)", () =>
     withServer(answering(502, "application/json", "{\"message\":\"Bad Gateway\"}"), (url) =>
       Effect.gen(function*() {
-        const layer = Bitrix24Http.layerWebhook(Redacted.make(`${url}/rest/1/abc/`))
+        const layer = withDefaults(Bitrix24Http.layerWebhook(Redacted.make(`${url}/rest/1/abc/`)))
         const raw = yield* Effect.either(Bitrix24Client.callRaw("im.chat.mute", { CHAT_ID: 1489 })).pipe(
           Effect.provide(layer)
         )
@@ -652,7 +689,7 @@ describe("the per-call timeout (default 55 s, wire sheet §3.1)", () => {
     withServer(() => {}, (url) =>
       Effect.gen(function*() {
         const fiber = yield* ImChat.mute({ CHAT_ID: 1489 }).pipe(
-          Effect.provide(Bitrix24Http.layerWebhook(Redacted.make(`${url}/rest/1/abc/`))),
+          Effect.provide(withDefaults(Bitrix24Http.layerWebhook(Redacted.make(`${url}/rest/1/abc/`)))),
           Effect.fork
         )
         yield* TestClock.adjust("50 seconds")
@@ -672,7 +709,7 @@ describe("the per-call timeout (default 55 s, wire sheet §3.1)", () => {
     }, (url) =>
       Effect.gen(function*() {
         const fiber = yield* ImChat.mute({ CHAT_ID: 1489 }).pipe(
-          Effect.provide(Bitrix24Http.layerWebhook(Redacted.make(`${url}/rest/1/abc/`))),
+          Effect.provide(withDefaults(Bitrix24Http.layerWebhook(Redacted.make(`${url}/rest/1/abc/`)))),
           Effect.fork
         )
         const exit = yield* driveClock(fiber, 120)

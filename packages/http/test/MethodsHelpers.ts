@@ -29,6 +29,7 @@ export const withPortal = <A, E>(f: (portal: Portal) => Effect.Effect<A, E>, opt
       emulator,
       as: (userId) =>
         Bitrix24Http.layerWebhook(userId === undefined ? emulator.webhookUrl : emulator.webhookUrlFor(userId)).pipe(
+          Layer.provide(Bitrix24Http.layerDefaults),
           Layer.provide(NodeHttpClient.layerUndici),
           Layer.orDie
         ),
@@ -36,7 +37,7 @@ export const withPortal = <A, E>(f: (portal: Portal) => Effect.Effect<A, E>, opt
         Bitrix24Http.layerOAuthToken({
           restUrl: `${emulator.url}/rest/`,
           accessToken: emulator.oauth.issue(userId ?? 1, clientId).accessToken
-        }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+        }).pipe(Layer.provide(Bitrix24Http.layerDefaults), Layer.provide(NodeHttpClient.layerUndici))
     })).pipe(Effect.provide(Emulator.layer(options)))
 
 /**

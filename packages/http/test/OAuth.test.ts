@@ -49,7 +49,8 @@ const application = (emulator: Emulator.Service) =>
 /** The OAuth transport over a store, with the emulator's application. */
 const transport = (emulator: Emulator.Service, store: TokenStore.Service) =>
   Bitrix24Http.layerOAuth().pipe(
-    Layer.provide(Layer.merge(application(emulator), Layer.succeed(TokenStore.TokenStore, store)))
+    Layer.provide(Layer.merge(application(emulator), Layer.succeed(TokenStore.TokenStore, store))),
+    Layer.provide(Bitrix24Http.layerDefaults)
   )
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
@@ -166,7 +167,7 @@ describe("Bitrix24Http.layerOAuth: tokens that refresh themselves (wire sheet §
           emulator.clock.advance(3_601_000)
           const layer = Bitrix24Http.layerOAuth().pipe(
             Layer.provide(Layer.merge(application(emulator), TokenStore.layerFile(path))),
-            Layer.provide(NodeFileSystem.layer)
+            Layer.provide(Layer.merge(NodeFileSystem.layer, Bitrix24Http.layerDefaults))
           )
           const fiber = yield* ImChat.mute({ CHAT_ID: 1489 }).pipe(Effect.provide(layer), Effect.fork)
           strictEqual(yield* drive(fiber, { emulator }), true)

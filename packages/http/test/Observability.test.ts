@@ -19,7 +19,7 @@ import * as RetryPolicy from "../src/RetryPolicy.js"
 import * as TokenStore from "../src/TokenStore.js"
 import * as Capture from "./capture.js"
 import { drive } from "./emulated.js"
-import { withEmulator } from "./helpers.js"
+import { withDefaults, withEmulator } from "./helpers.js"
 
 const count = (metric: Metric.Metric.Counter<number>) =>
   Effect.map(Metric.value(metric), (state: MetricState.MetricState.Counter<number>) => state.count)
@@ -39,12 +39,12 @@ describe("spans: one Bitrix24.http span per call", () => {
       yield* withEmulator(
         (emulator) =>
           Effect.gen(function*() {
-            const layer = Bitrix24Http.layerWebhook(emulator.webhookUrl).pipe(
+            const layer = Bitrix24Http.layerWebhook(emulator.webhookUrl, { batching: true }).pipe(
               Layer.provide(
                 Layer.mergeAll(
-                  Bitrix24Http.layerBatching(),
                   RetryPolicy.layer(),
-                  PortalLimits.layer({ bucket: { size: 1, drainPerSecond: 1 }, headroom: 0 })
+                  PortalLimits.layer({ bucket: { size: 1, drainPerSecond: 1 }, headroom: 0 }),
+                  PortalLimits.layerRateLimiterMemory
                 )
               )
             )
@@ -115,12 +115,12 @@ describe("metrics (effect/Metric)", () => {
               )
             )
           }
-          const layer = Bitrix24Http.layerWebhook(emulator.webhookUrl).pipe(
+          const layer = Bitrix24Http.layerWebhook(emulator.webhookUrl, { batching: true }).pipe(
             Layer.provide(
               Layer.mergeAll(
-                Bitrix24Http.layerBatching(),
                 RetryPolicy.layer(),
-                PortalLimits.layer({ bucket: { size: 1, drainPerSecond: 1 }, headroom: 0 })
+                PortalLimits.layer({ bucket: { size: 1, drainPerSecond: 1 }, headroom: 0 }),
+                PortalLimits.layerRateLimiterMemory
               )
             )
           )
@@ -179,7 +179,8 @@ describe("metrics (effect/Metric)", () => {
                 clientSecret: emulator.oauth.clientSecret,
                 tokenUrl: emulator.oauth.tokenUrl
               })
-            )
+            ),
+            Layer.provide(Bitrix24Http.layerDefaults)
           )
           const fiber = yield* ImChat.mute({ CHAT_ID: 1489 }).pipe(Effect.provide(layer), Effect.fork)
           yield* drive(fiber, { emulator })
@@ -204,7 +205,7 @@ describe("logs", () => {
               location: emulator.url.replace("127.0.0.1", "localhost")
             }])
             const fiber = yield* ImChat.mute({ CHAT_ID: 1489 }).pipe(
-              Effect.provide(Bitrix24Http.layerWebhook(emulator.webhookUrl)),
+              Effect.provide(withDefaults(Bitrix24Http.layerWebhook(emulator.webhookUrl))),
               Effect.fork
             )
             yield* drive(fiber, { emulator })

@@ -34,7 +34,11 @@ const client = (
 ) =>
   Bitrix24Http.layerWebhook(emulator.webhookUrl, { batching }).pipe(
     Layer.provide(
-      Layer.merge(PortalLimits.layer({ bucket: "off", ...options }), RetryPolicy.layer({ deadline: "1 hour" }))
+      Layer.mergeAll(
+        PortalLimits.layer({ bucket: "off", ...options }),
+        RetryPolicy.layer({ deadline: "1 hour" }),
+        PortalLimits.layerRateLimiterMemory
+      )
     )
   )
 
@@ -71,7 +75,11 @@ describe("the operating-time budget (wire sheet §3.2)", () => {
             Effect.provide(
               Bitrix24Http.layerWebhook(emulator.webhookUrl).pipe(
                 Layer.provide(
-                  Layer.merge(PortalLimits.layer({ bucket: "off", operating: "off" }), RetryPolicy.layerNone)
+                  Layer.mergeAll(
+                    PortalLimits.layer({ bucket: "off", operating: "off" }),
+                    RetryPolicy.layerNone,
+                    PortalLimits.layerRateLimiterMemory
+                  )
                 )
               )
             ),

@@ -14,8 +14,9 @@ import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import * as Bitrix24Http from "../src/Bitrix24Http.js"
 import * as PortalLimits from "../src/PortalLimits.js"
+import * as RetryPolicy from "../src/RetryPolicy.js"
 import { drive, limitErrors } from "./emulated.js"
-import { withEmulator } from "./helpers.js"
+import { withDefaults, withEmulator } from "./helpers.js"
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 const concurrently = (n: number) =>
@@ -27,7 +28,7 @@ describe("the leaky bucket, mirrored (wire sheet §3.1)", () => {
       (emulator) =>
         Effect.gen(function*() {
           const fiber = yield* concurrently(130).pipe(
-            Effect.provide(Bitrix24Http.layerWebhook(emulator.webhookUrl)),
+            Effect.provide(withDefaults(Bitrix24Http.layerWebhook(emulator.webhookUrl))),
             Effect.fork
           )
           const results = yield* drive(fiber, { emulator, step: "100 millis" })
@@ -47,8 +48,10 @@ describe("the leaky bucket, mirrored (wire sheet §3.1)", () => {
         Effect.gen(function*() {
           const fiber = yield* concurrently(300).pipe(
             Effect.provide(
-              Bitrix24Http.layerWebhook(emulator.webhookUrl).pipe(
-                Layer.provide(PortalLimits.layer({ bucket: "enterprise" }))
+              withDefaults(
+                Bitrix24Http.layerWebhook(emulator.webhookUrl).pipe(
+                  Layer.provide(PortalLimits.layer({ bucket: "enterprise" }))
+                )
               )
             ),
             Effect.fork
@@ -69,7 +72,7 @@ describe("the leaky bucket, mirrored (wire sheet §3.1)", () => {
             Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["B24_BUCKET", "10/5"]]))))
           )
           const fiber = yield* concurrently(40).pipe(
-            Effect.provide(Bitrix24Http.layerWebhook(emulator.webhookUrl).pipe(Layer.provide(limits))),
+            Effect.provide(withDefaults(Bitrix24Http.layerWebhook(emulator.webhookUrl).pipe(Layer.provide(limits)))),
             Effect.fork
           )
           yield* drive(fiber, { emulator, step: "100 millis" })
@@ -80,11 +83,15 @@ describe("the leaky bucket, mirrored (wire sheet §3.1)", () => {
       { clock: "manual", limits: { bucket: { size: 10, drainPerSecond: 5 } } }
     ))
 
-  it.effect("two transports of one portal share the bucket through a RateLimiter store in context", () =>
+  it.effect("two transports of one portal share the bucket through the RateLimiter they are given", () =>
     withEmulator(
       (emulator) =>
         Effect.gen(function*() {
-          const store = Layer.provideMerge(RateLimiter.layer, RateLimiter.layerStoreMemory)
+          const store = Layer.mergeAll(
+            Layer.provideMerge(RateLimiter.layer, RateLimiter.layerStoreMemory),
+            PortalLimits.layer(),
+            RetryPolicy.layerDefault
+          )
           const program = Effect.gen(function*() {
             const a = yield* Effect.fork(
               concurrently(45).pipe(Effect.provide(Bitrix24Http.layerWebhook(emulator.webhookUrl)))
@@ -109,7 +116,11 @@ describe("the leaky bucket, mirrored (wire sheet §3.1)", () => {
         Effect.gen(function*() {
           const fiber = yield* concurrently(80).pipe(
             Effect.provide(
-              Bitrix24Http.layerWebhook(emulator.webhookUrl).pipe(Layer.provide(PortalLimits.layer({ bucket: "off" })))
+              withDefaults(
+                Bitrix24Http.layerWebhook(emulator.webhookUrl).pipe(
+                  Layer.provide(PortalLimits.layer({ bucket: "off" }))
+                )
+              )
             ),
             Effect.either,
             Effect.fork

@@ -22,7 +22,10 @@ import { driveClock, ok, queryLimit, type Reply, stubPortal } from "./stubs.js"
 const webhookUrl = Redacted.make("https://x.bitrix24.com/rest/1/abc/")
 
 const transport = <E>(stub: ReturnType<typeof stubPortal>, policy: Layer.Layer<RetryPolicy.RetryPolicy, E>) =>
-  Bitrix24Http.layerWebhook(webhookUrl, { timeout: "5 seconds" }).pipe(Layer.provide(Layer.merge(stub.layer, policy)))
+  Bitrix24Http.layerWebhook(webhookUrl, { timeout: "5 seconds" }).pipe(
+    Layer.provide(Layer.merge(stub.layer, policy)),
+    Layer.provide(Bitrix24Http.layerDefaults)
+  )
 
 /** An idempotent method (im.chat.mute) and a non-idempotent one (imopenlines.session.start, wire sheet §6). */
 const mute = ImChat.mute({ CHAT_ID: 1489 })
@@ -236,11 +239,14 @@ describe("RetryPolicy.layer(): the safe policy", () => {
     }))
 })
 
-describe("the default policy (no RetryPolicy layer): refusals only", () => {
+describe("the default policy (RetryPolicy.layerDefault, in Bitrix24Http.layerDefaults): refusals only", () => {
   it.effect("an ambiguous failure of an idempotent call is not replayed", () =>
     Effect.gen(function*() {
       const stub = stubPortal([internalError, ok])
-      const layer = Bitrix24Http.layerWebhook(webhookUrl).pipe(Layer.provide(stub.layer))
+      const layer = Bitrix24Http.layerWebhook(webhookUrl).pipe(
+        Layer.provide(stub.layer),
+        Layer.provide(Bitrix24Http.layerDefaults)
+      )
       const fiber = yield* mute.pipe(Effect.provide(layer), Effect.fork)
       assertInstanceOf(yield* Effect.flip(driveClock(fiber, 60)), PortalError.InternalServerError)
       strictEqual(stub.requests.length, 1)
@@ -249,7 +255,10 @@ describe("the default policy (no RetryPolicy layer): refusals only", () => {
   it.effect("a non-idempotent call that failed ambiguously still reports OutcomeUnknown", () =>
     Effect.gen(function*() {
       const stub = stubPortal([internalError, ok])
-      const layer = Bitrix24Http.layerWebhook(webhookUrl).pipe(Layer.provide(stub.layer))
+      const layer = Bitrix24Http.layerWebhook(webhookUrl).pipe(
+        Layer.provide(stub.layer),
+        Layer.provide(Bitrix24Http.layerDefaults)
+      )
       const fiber = yield* start.pipe(Effect.provide(layer), Effect.fork)
       const error = yield* Effect.flip(driveClock(fiber, 60))
       assertInstanceOf(error, RetryPolicy.OutcomeUnknown)

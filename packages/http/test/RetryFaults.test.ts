@@ -21,7 +21,10 @@ const silent = ImOpenLines.sessionModeSilent({ CHAT_ID: 2043, ACTIVATE: true })
 const start = ImOpenLines.sessionStart({ CHAT_ID: 494 })
 
 const transport = (emulator: Emulator.Service) =>
-  Bitrix24Http.layerWebhook(emulator.webhookUrl, { timeout: "1 second" }).pipe(Layer.provide(RetryPolicy.layer()))
+  Bitrix24Http.layerWebhook(emulator.webhookUrl, { timeout: "1 second" }).pipe(
+    Layer.provide(RetryPolicy.layer()),
+    Layer.provide(Bitrix24Http.layerDefaults)
+  )
 
 /** System messages posted into chat 2043 (one per change of silent mode). */
 const silentNotices = (emulator: Emulator.Service) =>

@@ -64,10 +64,11 @@ const stubPortal = (replies: ReadonlyArray<Reply>) => {
 
 const webhookUrl = Redacted.make("https://x.bitrix24.com/rest/1/abc/")
 
-/** The webhook transport over the stub, with the given retry policy (the default one when absent). */
+/** The webhook transport over the stub, with the given retry policy (`RetryPolicy.layerDefault` when absent). */
 const transport = (stub: ReturnType<typeof stubPortal>, policy?: Layer.Layer<RetryPolicy.RetryPolicy>) =>
   Bitrix24Http.layerWebhook(webhookUrl).pipe(
-    Layer.provide(policy === undefined ? stub.layer : Layer.merge(stub.layer, policy))
+    Layer.provide(policy === undefined ? stub.layer : Layer.merge(stub.layer, policy)),
+    Layer.provide(Bitrix24Http.layerDefaults)
   )
 
 /** Moves the TestClock a second at a time until the fiber is done (bounded), then joins it. */

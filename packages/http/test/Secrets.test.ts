@@ -63,8 +63,9 @@ const tour = (emulator: Emulator.Service) =>
       })
 
     const safe = RetryPolicy.layer({ retries: 2 })
-    const webhook = Bitrix24Http.layerWebhook(emulator.webhookUrl, { timeout: "2 seconds" }).pipe(
-      Layer.provide(Layer.merge(safe, Bitrix24Http.layerBatching()))
+    const webhook = Bitrix24Http.layerWebhook(emulator.webhookUrl, { timeout: "2 seconds", batching: true }).pipe(
+      Layer.provide(safe),
+      Layer.provide(Bitrix24Http.layerDefaults)
     )
 
     // Webhook calls: success, method errors, a batch, an explicit batch, unknown method.
@@ -82,7 +83,11 @@ const tour = (emulator: Emulator.Service) =>
     // A wrong webhook code.
     yield* collect(
       ImChat.mute({ CHAT_ID: 1489 }).pipe(
-        Effect.provide(Bitrix24Http.layerWebhook(Redacted.make(`${emulator.url}/rest/1/${wrongCode}/`)))
+        Effect.provide(
+          Bitrix24Http.layerWebhook(Redacted.make(`${emulator.url}/rest/1/${wrongCode}/`)).pipe(
+            Layer.provide(Bitrix24Http.layerDefaults)
+          )
+        )
       )
     )
     // Every fault kind, for an idempotent and a non-idempotent method; a timeout; a rename.
@@ -112,7 +117,8 @@ const tour = (emulator: Emulator.Service) =>
         Layer.provide(
           Layer.merge(Layer.succeed(OAuth.OAuthApplication, application), Layer.succeed(TokenStore.TokenStore, tokens))
         ),
-        Layer.provide(safe)
+        Layer.provide(safe),
+        Layer.provide(Bitrix24Http.layerDefaults)
       )
     yield* collect(ImChat.mute({ CHAT_ID: 1489 }).pipe(Effect.provide(oauth(app, store))))
     emulator.clock.advance(3_601_000)
@@ -166,7 +172,8 @@ const tour = (emulator: Emulator.Service) =>
       ImChat.mute({ CHAT_ID: 1489 }).pipe(
         Effect.provide(
           Bitrix24Http.layerWebhook(Redacted.make(`${closed}/rest/1/${emulator.credentials.webhooks[0]!.code}/`)).pipe(
-            Layer.provide(Layer.merge(RetryPolicy.layer({ retries: 1 }), PortalLimits.layer({ bucket: "off" })))
+            Layer.provide(Layer.merge(RetryPolicy.layer({ retries: 1 }), PortalLimits.layer({ bucket: "off" }))),
+            Layer.provide(Bitrix24Http.layerDefaults)
           )
         )
       )

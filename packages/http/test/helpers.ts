@@ -7,7 +7,7 @@ import { Emulator } from "@bitrix24-effect/emulator"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
-import type * as Layer from "effect/Layer"
+import * as Layer from "effect/Layer"
 import * as Http from "node:http"
 import type * as Net from "node:net"
 import * as Bitrix24Http from "../src/Bitrix24Http.js"
@@ -22,18 +22,23 @@ export const withEmulator = <A, E, R>(
     Effect.provide(NodeHttpClient.layerUndici)
   )
 
-/** The webhook transport for user 1 of the emulator, or another fixture user. */
+/** A transport layer with the default policies (`Bitrix24Http.layerDefaults`) for what it still requires. */
+export const withDefaults = <A, E, R>(
+  layer: Layer.Layer<A, E, R>
+): Layer.Layer<A, E, Exclude<R, Bitrix24Http.Policies>> => layer.pipe(Layer.provide(Bitrix24Http.layerDefaults))
+
+/** The webhook transport for user 1 of the emulator, or another fixture user, with the default policies. */
 export const webhookClient = (
   emulator: Emulator.Service,
   userId?: number
 ): Layer.Layer<Bitrix24Client.Bitrix24Client, Bitrix24Http.InvalidWebhookUrl, HttpClient.HttpClient> =>
-  Bitrix24Http.layerWebhook(userId === undefined ? emulator.webhookUrl : emulator.webhookUrlFor(userId))
+  withDefaults(Bitrix24Http.layerWebhook(userId === undefined ? emulator.webhookUrl : emulator.webhookUrlFor(userId)))
 
-/** The OAuth transport with the emulator's access token at `{url}/rest/`. */
+/** The OAuth transport with the emulator's access token at `{url}/rest/`, with the default policies. */
 export const oauthClient = (
   emulator: Emulator.Service
 ): Layer.Layer<Bitrix24Client.Bitrix24Client, never, HttpClient.HttpClient> =>
-  Bitrix24Http.layerOAuthToken({ restUrl: `${emulator.url}/rest/`, accessToken: emulator.accessToken })
+  withDefaults(Bitrix24Http.layerOAuthToken({ restUrl: `${emulator.url}/rest/`, accessToken: emulator.accessToken }))
 
 /** The secret part of the emulator's first inbound webhook. */
 export const webhookCode = (emulator: Emulator.Service): string => emulator.credentials.webhooks[0]!.code

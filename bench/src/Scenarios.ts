@@ -1,0 +1,126 @@
+/**
+ * The scenario list of `pnpm bench`, in table order. Adding a scenario is adding an entry here (and, for a new kind
+ * of client, a `Client` case and its bundle entry in `Bundle.ts`); the runner, the table and results.json follow.
+ *
+ * @since 0.1.0
+ */
+import type { Bucket, Client, Group, Network, Scenario } from "./Scenario.js"
+
+/**
+ * The bucket of the limits scenarios (a): the standard size with a fast drain, so a run takes seconds.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const fastBucket: Bucket = { size: 50, drain: 500 }
+
+/**
+ * The standard plan's bucket (wire sheet §3.1): 50 requests, draining 2 per second. The cloud scenarios (d) use it.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const standardBucket: Bucket = { size: 50, drain: 2 }
+
+const calls = 2_000
+const perBatch = 50
+
+const scenario = (
+  group: Group,
+  id: string,
+  title: string,
+  client: Client,
+  options: {
+    readonly calls: number
+    readonly concurrency: Scenario["concurrency"]
+    readonly bucket: Scenario["bucket"]
+    readonly batched: boolean
+    /** Overrides the requests the floor counts (default: one per call, or one per 50 when batched). */
+    readonly minimumRequests?: number
+    readonly network?: Network
+    readonly repeats?: number
+  }
+): Scenario => ({
+  id,
+  group,
+  title,
+  client,
+  calls: options.calls,
+  concurrency: options.concurrency,
+  bucket: options.bucket,
+  network: options.network ?? "loopback",
+  minimumRequests: options.minimumRequests ??
+    (options.batched ? Math.ceil(options.calls / perBatch) : options.calls),
+  repeats: options.repeats ?? 1
+})
+
+// (a) 2,000 independent calls under the fast bucket. Runs the bucket does not hold back are short: five of each.
+const limits = (id: string, title: string, client: Client, batched: boolean): Scenario =>
+  scenario("limits", `a-${id}`, title, client, {
+    calls,
+    concurrency: "all",
+    bucket: fastBucket,
+    batched,
+    repeats: batched ? 5 : 1
+  })
+
+// (b) Calls per second on loopback with the limits off.
+const throughput = (id: string, title: string, client: Client, concurrency: Scenario["concurrency"], n: number) =>
+  scenario("throughput", `b-${id}`, title, client, {
+    calls: n,
+    concurrency,
+    bucket: "off",
+    batched: false,
+    // Automatic batching with n in flight gathers n calls per request.
+    ...(client === "ours-batched" && typeof concurrency === "number"
+      ? { minimumRequests: Math.ceil(n / concurrency) }
+      : {})
+  })
+
+// (d) 2,000 independent calls to a cloud portal: latency on every request, the standard bucket; five of each.
+const cloud = (id: string, title: string, client: Client): Scenario =>
+  scenario("cloud", `d-${id}`, title, client, {
+    calls,
+    concurrency: "all",
+    bucket: standardBucket,
+    batched: true,
+    network: "cloud",
+    repeats: 5
+  })
+
+/**
+ * Every scenario, in table order.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const all: ReadonlyArray<Scenario> = [
+  limits("ours-batched", "ours, automatic batching", "ours-batched", true),
+  limits("ours-explicit", "ours, explicit Batch.run (chunks at once)", "ours-explicit", true),
+  limits("ours-single", "ours, one request per call", "ours-single", false),
+  limits("official-batch-by-chunk", "official, batchByChunk", "official-batch-by-chunk", true),
+  limits("official-batch-concurrent", "official, 40 batch calls at once", "official-batch-concurrent", true),
+  limits("official-single", "official, one request per call", "official-single", false),
+  throughput("ours-sequential", "ours, sequential", "ours-single", 1, 2_000),
+  throughput("official-sequential", "official, sequential", "official-single", 1, 2_000),
+  throughput("ours-16", "ours, 16 concurrent", "ours-single", 16, 6_000),
+  throughput("official-16", "official, 16 concurrent", "official-single", 16, 6_000),
+  throughput("ours-16-batched", "ours, 16 concurrent, automatic batching", "ours-batched", 16, 6_000),
+  scenario("emulator", "c-emulator", "emulator alone (bare HTTPS client, 64 at once)", "raw", {
+    calls: 30_000,
+    concurrency: 64,
+    bucket: "off",
+    batched: false
+  }),
+  scenario(
+    "emulator",
+    "c-emulator-batch",
+    "emulator alone, batch commands (bare client, 16 batches of 50 at once)",
+    "raw-batch",
+    { calls: 30_000, concurrency: 16, bucket: "off", batched: true }
+  ),
+  cloud("ours-batched", "ours, automatic batching (Effect.forEach, batching: true)", "ours-batched"),
+  cloud("ours-explicit", "ours, explicit Batch.run", "ours-explicit"),
+  cloud("official-batch-by-chunk", "official, batchByChunk", "official-batch-by-chunk"),
+  cloud("official-batch-concurrent", "official, 40 batch calls at once", "official-batch-concurrent")
+]
