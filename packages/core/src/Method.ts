@@ -375,6 +375,45 @@ export const invalidParamsToWire = (method: Any, error: PortalError.InvalidParam
 }
 
 /**
+ * Checks untyped wire params against a declaration without calling it: the first problem as `InvalidParams` (the
+ * field, whether it is missing, the reason), or `undefined` when the params are good. The params in `deferred` are
+ * left unchecked, and so is the cross-field `check` when there are any: inside a `batch`, a value holding a
+ * `$result[...]`-style reference is only known when the portal substitutes it (wire sheet §2), so a server checking a
+ * command before sending it (the proxy) defers those. Params nested deeper than `Wire.maxDepth` are refused first.
+ *
+ * @since 0.1.0
+ * @category wire
+ */
+export const checkParams = (
+  method: Any,
+  params: Readonly<Record<string, unknown>>,
+  deferred: ReadonlySet<string> = new Set()
+): PortalError.InvalidParams | undefined => {
+  const field = Wire.tooDeep(params)
+  if (field !== undefined) return tooDeep(method.method, field)
+  let checked: Readonly<Record<string, unknown>> = params
+  let schema: Schema.Schema<any, any> = method.paramsSchema
+  if (deferred.size > 0) {
+    const rest: Record<string, unknown> = {}
+    for (const key in params) if (!deferred.has(key)) rest[key] = params[key]
+    checked = rest
+    // The fields alone: the cross-field check could need a deferred value.
+    schema = Schema.Struct(method.params) as unknown as Schema.Schema<any, any>
+  }
+  const decoded = Schema.decodeUnknownEither(schema, { errors: "all" })(checked)
+  if (Either.isRight(decoded)) return undefined
+  const issue = ParseResult.ArrayFormatter.formatErrorSync(decoded.left).find((candidate) =>
+    candidate.path.length === 0 || !deferred.has(String(candidate.path[0]))
+  )
+  return issue === undefined ? undefined : new PortalError.InvalidParams({
+    method: method.method,
+    field: issue.path.map(String).join("."),
+    missing: issue._tag === "Missing",
+    reason: clip(issue.message)
+  })
+}
+
+/**
  * The kebab-case form the CLI uses for a name: `CHAT_ID` -> `chat-id`, `pinAll` -> `pin-all`.
  *
  * @since 0.1.0

@@ -447,3 +447,28 @@ describe("CLI naming derived from a declaration", () => {
     deepStrictEqual(Method.commandArgs(ImChat.mute, { DIALOG_ID: "sg7" }), ["--dialog-id", "sg7"])
   })
 })
+
+describe("Method.checkParams (a command checked before it is sent, references deferred)", () => {
+  it("answers the first problem, or undefined for good params", () => {
+    strictEqual(Method.checkParams(ImChat.mute, { CHAT_ID: "1489", MUTE: "Y" }), undefined)
+    const bad = Method.checkParams(ImChat.mute, { CHAT_ID: "abc" })
+    assertInstanceOf(bad, PortalError.InvalidParams)
+    deepStrictEqual([bad.method, bad.field, bad.missing], ["im.chat.mute", "CHAT_ID", false])
+    // The cross-field check runs without deferred params.
+    strictEqual(Method.checkParams(ImChat.mute, {})?.field, "CHAT_ID")
+  })
+
+  it("leaves deferred params and the cross-field check unchecked, but not the others", () => {
+    const deferred = new Set(["CHAT_ID"])
+    strictEqual(Method.checkParams(ImChat.mute, { CHAT_ID: "$result[a][chatId]" }, deferred), undefined)
+    strictEqual(Method.checkParams(ImOpenLines.sessionModeSilent, { ACTIVATE: "Y" }, deferred), undefined)
+    const flag = Method.checkParams(ImOpenLines.sessionModeSilent, { CHAT_ID: "$result[a]", ACTIVATE: "yes" }, deferred)
+    deepStrictEqual([flag?.field, flag?.missing], ["ACTIVATE", false])
+  })
+
+  it("refuses params nested deeper than Wire.maxDepth before decoding", () => {
+    let deep: unknown = 1
+    for (let i = 0; i < Wire.maxDepth + 5; i++) deep = [deep]
+    strictEqual(Method.checkParams(ImChat.mute, { CHAT_ID: deep })?.field, "CHAT_ID")
+  })
+})
