@@ -172,15 +172,14 @@ export const parseBucket = (text: string): Option.Option<Bucket> => {
 }
 
 /**
- * The limits from configuration: `B24_BUCKET` (`standard`, `enterprise`, `off` or `<size>/<drain per second>`,
- * default `standard`), `B24_BUCKET_HEADROOM` (tokens held back, default 2) and `B24_OPERATING_LIMIT` (seconds per
- * 10-minute window, default 480; `0` turns the operating budget off).
+ * The limit settings from the environment: `B24_BUCKET` (`standard`, `enterprise`, `off` or
+ * `<size>/<drain per second>`, default `standard`), `B24_BUCKET_HEADROOM` (tokens held back, default 2) and
+ * `B24_OPERATING_LIMIT` (seconds per 10-minute window, default 480; `0` turns the operating budget off).
  *
  * @since 0.1.0
- * @category layers
+ * @category config
  */
-export const layerConfig = (
-  config: Config.Config<Options> = Config.all({
+export const config: Config.Config<Options> = Config.all({
     bucket: Config.string("B24_BUCKET").pipe(
       Config.withDefault("standard"),
       Config.mapOrFail((text) =>
@@ -196,8 +195,18 @@ export const layerConfig = (
       Config.withDefault(defaultOperating.limitSeconds),
       Config.map((limitSeconds): Options["operating"] => limitSeconds <= 0 ? "off" : { limitSeconds })
     )
-  })
-): Layer.Layer<PortalLimits, ConfigError.ConfigError> => Layer.effect(PortalLimits, Effect.map(config, make))
+})
+
+/**
+ * The limits from configuration: {@link config} (`B24_BUCKET`, `B24_BUCKET_HEADROOM`, `B24_OPERATING_LIMIT`) unless
+ * another config is given.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  settings: Config.Config<Options> = config
+): Layer.Layer<PortalLimits, ConfigError.ConfigError> => Layer.effect(PortalLimits, Effect.map(settings, make))
 
 /**
  * The size and drain of a bucket, or `undefined` for `off`.
