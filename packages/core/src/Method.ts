@@ -277,17 +277,22 @@ export const make = <
         })
     )
 
+  // A struct without fields is Schema's `{}`, which lets any object through as it is: a method that declares no
+  // params takes none and sends none.
+  const none = Object.keys(spec.params).length === 0
   const encodeParamsEither = (params: Params<Fields>): Either.Either<Wire.Params, PortalError.InvalidParams> => {
     const wire = encode(params)
-    return wire._tag === "Right" ? Either.right(wire.right as Wire.Params) : Either.left(invalid(wire.left))
+    return wire._tag === "Right"
+      ? Either.right(none ? {} : wire.right as Wire.Params)
+      : Either.left(invalid(wire.left))
   }
   const encodeParams = (params: Params<Fields>) => Effect.suspend(() => encodeParamsEither(params))
   const decodeParams = (params: unknown) =>
     Effect.suspend(() => {
       const field = Wire.tooDeep(params)
-      return field === undefined
-        ? decode(params).pipe(Effect.mapError(invalid))
-        : Effect.fail(tooDeep(spec.method, field))
+      if (field !== undefined) return Effect.fail(tooDeep(spec.method, field))
+      const decoded = decode(params).pipe(Effect.mapError(invalid))
+      return none ? Effect.as(decoded, {} as Params<Fields>) : decoded
     })
   const traced = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
     Effect.withSpan(effect, `Bitrix24.${spec.method}`, {

@@ -472,3 +472,12 @@ describe("Method.checkParams (a command checked before it is sent, references de
     strictEqual(Method.checkParams(ImChat.mute, { CHAT_ID: deep })?.field, "CHAT_ID")
   })
 })
+
+describe("a method that declares no params", () => {
+  it.effect("decodes and encodes any params to none (Schema's empty struct would let them through)", () =>
+    Effect.gen(function*() {
+      const decoded = yield* ImOpenLines.sessionModePinAll.decodeParams({ NOISE: { a: [1, 2] }, CHAT_ID: 5 })
+      deepStrictEqual(decoded, {})
+      deepStrictEqual(yield* ImOpenLines.sessionModePinAll.encodeParams({ NOISE: 1 } as any), {})
+    }))
+})
