@@ -7,6 +7,7 @@ import { PortalLimits, RetryPolicy, TokenStore } from "@bitrix24-effect/http"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpServer from "@effect/platform/HttpServer"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -66,10 +67,11 @@ export const config = (
 export const testRetry = RetryPolicy.layer({ ...ProxyConfig.retryDefaults, base: "20 millis", cap: "50 millis" })
 
 /**
- * Serves the proxy for a configuration on 127.0.0.1 with an ephemeral port, for the scope. `tokens` is the OAuth
- * portals' store (in memory unless given).
+ * Serves the proxy for a configuration on 127.0.0.1 with an ephemeral port, for the scope, and answers its base URL
+ * and its running portals (whose lanes a test may watch). `tokens` is the OAuth portals' store (in memory unless
+ * given).
  */
-export const serve = (
+export const start = (
   resolved: ProxyConfig.Resolved,
   options: {
     readonly tls?: { readonly cert: string; readonly key: string } | undefined
@@ -103,8 +105,15 @@ export const serve = (
     )
     const address = server.address
     if (address._tag !== "TcpAddress") return yield* Effect.die("expected a TCP address")
-    return `${tls === undefined ? "http" : "https"}://127.0.0.1:${address.port}`
+    return {
+      base: `${tls === undefined ? "http" : "https"}://127.0.0.1:${address.port}`,
+      portals: Context.get(context, Portals.Portals)
+    }
   })
+
+/** {@link start}, answering the base URL only. */
+export const serve = (resolved: ProxyConfig.Resolved, options?: Parameters<typeof start>[1]) =>
+  Effect.map(start(resolved, options), (started) => started.base)
 
 /** An answer as a test reads it. */
 export interface Answer {
