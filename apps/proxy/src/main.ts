@@ -123,6 +123,10 @@ const report = (cause: Cause.Cause<unknown>) => {
   return Cause.isInterruptedOnly(cause) ? Effect.void : Console.error(Cause.pretty(cause))
 }
 
+// `pnpm start` runs this in the package's directory; relative paths (B24_PROXY_CONFIG, the TLS files, the token
+// file) are the caller's, from where pnpm was started (INIT_CWD).
+if (process.env.INIT_CWD !== undefined && process.env.INIT_CWD !== process.cwd()) process.chdir(process.env.INIT_CWD)
+
 cli(process.argv).pipe(
   Effect.tapErrorCause(report),
   Effect.provide(NodeContext.layer),
