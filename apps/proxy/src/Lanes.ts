@@ -76,7 +76,10 @@ export const make = (options: {
     const buckets = new Map<string, PortalLimits.Admit>()
     for (const client of options.clients) {
       if (client.portal !== options.portal) continue
-      buckets.set(client.id, yield* PortalLimits.makeAdmission(client.limit, `b24-proxy:${options.portal}:${client.id}`))
+      buckets.set(
+        client.id,
+        yield* PortalLimits.makeAdmission(client.limit, `b24-proxy:${options.portal}:${client.id}`)
+      )
     }
     const depthMetric = queueDepth.pipe(Metric.tagged("portal", options.portal))
     const waitMetric = queueWait.pipe(Metric.tagged("portal", options.portal))
@@ -146,25 +149,25 @@ export const make = (options: {
         const since = Date.now()
         // Queued and given its canceler in one step, so no interruption can leave a place behind.
         const queued = Effect.async<void>((resume) => {
-            let lane = lanes.get(client.id)
-            if (lane === undefined) {
-              lane = { weight: client.weight, waiting: [], credit: client.weight }
-              lanes.set(client.id, lane)
+          let lane = lanes.get(client.id)
+          if (lane === undefined) {
+            lane = { weight: client.weight, waiting: [], credit: client.weight }
+            lanes.set(client.id, lane)
+          }
+          const ticket: Ticket = { resume, state: "queued", since }
+          if (lane.waiting.length === 0) ring.push(lane)
+          lane.waiting.push(ticket)
+          waiting++
+          const entered = lane
+          // Interrupted while waiting: leave the queue; interrupted once granted: pass the place on.
+          return Effect.sync(() => {
+            if (ticket.state === "queued") leave(entered, ticket)
+            else if (ticket.state === "granted") {
+              ticket.state = "gone"
+              release()
             }
-            const ticket: Ticket = { resume, state: "queued", since }
-            if (lane.waiting.length === 0) ring.push(lane)
-            lane.waiting.push(ticket)
-            waiting++
-            const entered = lane
-            // Interrupted while waiting: leave the queue; interrupted once granted: pass the place on.
-            return Effect.sync(() => {
-              if (ticket.state === "queued") leave(entered, ticket)
-              else if (ticket.state === "granted") {
-                ticket.state = "gone"
-                release()
-              }
-            })
           })
+        })
         return Effect.zipRight(Metric.set(depthMetric, waiting + 1), Effect.as(queued, since))
       })
 

@@ -247,7 +247,9 @@ export const app: HttpApp.Default<never, Clients.Clients | Portals.Portals> = Ef
   if (route === undefined) return notFound
   const { method: name, transport } = Wire.normalizeMethod(route.method)
   // A CORS preflight is answered with the headers only; it never runs a method.
-  if (request.method === "OPTIONS") return write({ status: 204, payload: undefined, headers: {}, kind: "ok" }, transport)
+  if (request.method === "OPTIONS") {
+    return write({ status: 204, payload: undefined, headers: {}, kind: "ok" }, transport)
+  }
   return yield* Effect.useSpan("b24-proxy.request", {
     kind: "server",
     captureStackTrace: false,

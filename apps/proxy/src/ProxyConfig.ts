@@ -276,7 +276,9 @@ const readPortal = (name: string, portal: PortalFile): Effect.Effect<Portal, Inv
       limits: portalLimits(portal),
       batching: typeof batching === "object"
         ? {
-          window: batching.window === undefined ? undefined : Duration.decode(batching.window as Duration.DurationInput),
+          window: batching.window === undefined
+            ? undefined
+            : Duration.decode(batching.window as Duration.DurationInput),
           maxBatchSize: batching.maxBatchSize
         }
         : batching ?? portalDefaults.batching,

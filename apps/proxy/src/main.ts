@@ -7,6 +7,7 @@
  * retry policy from `B24_RETRY_*`, the OAuth tokens in the file `TokenStore`) and Node's server. A configuration error
  * is one line naming the key and the reason, and exit code 1.
  */
+import { PortalLimits, RetryPolicy, TokenStore } from "@bitrix24-effect/http"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as NodeContext from "@effect/platform-node/NodeContext"
@@ -24,7 +25,6 @@ import * as Redacted from "effect/Redacted"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { PortalLimits, RetryPolicy, TokenStore } from "@bitrix24-effect/http"
 import * as Clients from "./Clients.js"
 import * as Portals from "./Portals.js"
 import * as Proxy from "./Proxy.js"

@@ -124,11 +124,13 @@ describe("the environment's one-portal shortcut", () => {
 
   it.effect("B24_WEBHOOK_URL and B24_PROXY_CLIENTS; the OAuth application of B24_CLIENT_*; else the emulator", () =>
     Effect.gen(function*() {
-      const webhook = Either.getOrThrow(yield* fromEnv({
-        B24_WEBHOOK_URL: env.SALES_WEBHOOK_URL,
-        B24_PROXY_CLIENTS: "7:secret-one-0001, 8:secret-two-0002",
-        B24_BUCKET: "enterprise"
-      }))
+      const webhook = Either.getOrThrow(
+        yield* fromEnv({
+          B24_WEBHOOK_URL: env.SALES_WEBHOOK_URL,
+          B24_PROXY_CLIENTS: "7:secret-one-0001, 8:secret-two-0002",
+          B24_BUCKET: "enterprise"
+        })
+      )
       expect(webhook.portals[0]!.upstream._tag).toBe("Webhook")
       expect(webhook.portals[0]!.limits.bucket).toBe("enterprise")
       expect(webhook.clients.map((client) => client.id)).toEqual(["7", "8"])
@@ -186,75 +188,93 @@ const output = (child: ChildProcess.ChildProcessWithoutNullStreams, until: RegEx
   })
 
 describe("the process", () => {
-  it.scopedLive("a bad configuration: one line naming the key and the reason, exit code 1", () =>
-    Effect.gen(function*() {
-      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "b24-proxy-config-"))
-      const file = Path.join(dir, "b24-proxy.yaml")
-      Fs.writeFileSync(file, "portals:\n  main:\n    emulator: true\nclients:\n  - id: crm-sync\n    secret: a-long-secret-1\n")
-      const result = yield* run([], { B24_PROXY_CONFIG: file }, /listening/)
-      Fs.rmSync(dir, { recursive: true })
-      expect(result.code).toBe(1)
-      expect(result.stderr.trim().split("\n")).toEqual([
-        "b24-proxy: clients[0].id: must be numeric: it stands where an inbound webhook has its user ID " +
-        "(/rest/<id>/<secret>/), and the official SDK (@bitrix24/b24jssdk) refuses a webhook URL whose user ID is not"
-      ])
-    }), 60_000)
+  it.scopedLive(
+    "a bad configuration: one line naming the key and the reason, exit code 1",
+    () =>
+      Effect.gen(function*() {
+        const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "b24-proxy-config-"))
+        const file = Path.join(dir, "b24-proxy.yaml")
+        Fs.writeFileSync(
+          file,
+          "portals:\n  main:\n    emulator: true\nclients:\n  - id: crm-sync\n    secret: a-long-secret-1\n"
+        )
+        const result = yield* run([], { B24_PROXY_CONFIG: file }, /listening/)
+        Fs.rmSync(dir, { recursive: true })
+        expect(result.code).toBe(1)
+        expect(result.stderr.trim().split("\n")).toEqual([
+          "b24-proxy: clients[0].id: must be numeric: it stands where an inbound webhook has its user ID " +
+          "(/rest/<id>/<secret>/), and the official SDK (@bitrix24/b24jssdk) refuses a webhook URL whose user ID is not"
+        ])
+      }),
+    60_000
+  )
 
-  it.scopedLive("--tls with no files: HTTPS with a self-signed certificate, its PEM printed and saved, never the key", () =>
-    Effect.gen(function*() {
-      const result = yield* run(["--tls"], {}, /imopenlines\.session\.mode\.silent\.json/)
-      expect(result.stdout).toContain("-----BEGIN CERTIFICATE-----")
-      expect(result.stdout).not.toContain("PRIVATE KEY")
-      const file = /saved to (\S+\.pem)/.exec(result.stdout)![1]!
-      const url = /(https:\/\/127\.0\.0\.1:\d+\/rest\/1\/[^/\s]+\/)/.exec(result.stdout)![1]!
-      // The printed certificate is what a client trusts: curl --cacert FILE.
-      const answer = ChildProcess.execFileSync("curl", [
-        "-s",
-        "--cacert",
-        file,
-        "-H",
-        "Content-Type: application/json",
-        "-d",
-        "{\"CHAT_ID\":1489}",
-        `${url}im.chat.mute.json`
-      ], { encoding: "utf8" })
-      Fs.rmSync(file)
-      expect(JSON.parse(answer).result).toBe(true)
-    }), 60_000)
+  it.scopedLive(
+    "--tls with no files: HTTPS with a self-signed certificate, its PEM printed and saved, never the key",
+    () =>
+      Effect.gen(function*() {
+        const result = yield* run(["--tls"], {}, /imopenlines\.session\.mode\.silent\.json/)
+        expect(result.stdout).toContain("-----BEGIN CERTIFICATE-----")
+        expect(result.stdout).not.toContain("PRIVATE KEY")
+        const file = /saved to (\S+\.pem)/.exec(result.stdout)![1]!
+        const url = /(https:\/\/127\.0\.0\.1:\d+\/rest\/1\/[^/\s]+\/)/.exec(result.stdout)![1]!
+        // The printed certificate is what a client trusts: curl --cacert FILE.
+        const answer = ChildProcess.execFileSync("curl", [
+          "-s",
+          "--cacert",
+          file,
+          "-H",
+          "Content-Type: application/json",
+          "-d",
+          "{\"CHAT_ID\":1489}",
+          `${url}im.chat.mute.json`
+        ], { encoding: "utf8" })
+        Fs.rmSync(file)
+        expect(JSON.parse(answer).result).toBe(true)
+      }),
+    60_000
+  )
 
-  it.scopedLive("B24_PROXY_TLS_CERT without B24_PROXY_TLS_KEY, or an unreadable file: one line, exit code 1", () =>
-    Effect.gen(function*() {
-      const half = yield* run([], { B24_PROXY_TLS_CERT: "/nonexistent/cert.pem" }, /listening/)
-      expect([half.code, half.stderr.trim()]).toEqual([
-        1,
-        "b24-proxy: B24_PROXY_TLS_KEY: is not set: the certificate and its key go together"
-      ])
-      const missing = yield* run(
-        [],
-        { B24_PROXY_TLS_CERT: "/nonexistent/cert.pem", B24_PROXY_TLS_KEY: "/nonexistent/key.pem" },
-        /listening/
-      )
-      expect([missing.code, missing.stderr.trim()]).toEqual([
-        1,
-        "b24-proxy: B24_PROXY_TLS_CERT: cannot read /nonexistent/cert.pem (ENOENT)"
-      ])
-    }), 60_000)
+  it.scopedLive(
+    "B24_PROXY_TLS_CERT without B24_PROXY_TLS_KEY, or an unreadable file: one line, exit code 1",
+    () =>
+      Effect.gen(function*() {
+        const half = yield* run([], { B24_PROXY_TLS_CERT: "/nonexistent/cert.pem" }, /listening/)
+        expect([half.code, half.stderr.trim()]).toEqual([
+          1,
+          "b24-proxy: B24_PROXY_TLS_KEY: is not set: the certificate and its key go together"
+        ])
+        const missing = yield* run(
+          [],
+          { B24_PROXY_TLS_CERT: "/nonexistent/cert.pem", B24_PROXY_TLS_KEY: "/nonexistent/key.pem" },
+          /listening/
+        )
+        expect([missing.code, missing.stderr.trim()]).toEqual([
+          1,
+          "b24-proxy: B24_PROXY_TLS_CERT: cannot read /nonexistent/cert.pem (ENOENT)"
+        ])
+      }),
+    60_000
+  )
 })
 
 describe("TLS from PEM files", () => {
-  it.scopedLive("B24_PROXY_TLS_CERT and B24_PROXY_TLS_KEY: the proxy answers over HTTPS with that certificate", () =>
-    Effect.gen(function*() {
-      const pair = yield* Tls.selfSigned("127.0.0.1")
-      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "b24-proxy-tls-"))
-      Fs.writeFileSync(Path.join(dir, "cert.pem"), pair.cert)
-      Fs.writeFileSync(Path.join(dir, "key.pem"), pair.key)
-      const result = yield* run([], {
-        B24_PROXY_TLS_CERT: Path.join(dir, "cert.pem"),
-        B24_PROXY_TLS_KEY: Path.join(dir, "key.pem")
-      }, /imopenlines\.session\.mode\.silent\.json/)
-      Fs.rmSync(dir, { recursive: true })
-      expect(result.stdout).toMatch(/listening on https:\/\/127\.0\.0\.1:\d+/)
-      expect(result.stdout).not.toContain("BEGIN CERTIFICATE")
-    }), 60_000)
+  it.scopedLive(
+    "B24_PROXY_TLS_CERT and B24_PROXY_TLS_KEY: the proxy answers over HTTPS with that certificate",
+    () =>
+      Effect.gen(function*() {
+        const pair = yield* Tls.selfSigned("127.0.0.1")
+        const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "b24-proxy-tls-"))
+        Fs.writeFileSync(Path.join(dir, "cert.pem"), pair.cert)
+        Fs.writeFileSync(Path.join(dir, "key.pem"), pair.key)
+        const result = yield* run([], {
+          B24_PROXY_TLS_CERT: Path.join(dir, "cert.pem"),
+          B24_PROXY_TLS_KEY: Path.join(dir, "key.pem")
+        }, /imopenlines\.session\.mode\.silent\.json/)
+        Fs.rmSync(dir, { recursive: true })
+        expect(result.stdout).toMatch(/listening on https:\/\/127\.0\.0\.1:\d+/)
+        expect(result.stdout).not.toContain("BEGIN CERTIFICATE")
+      }),
+    60_000
+  )
 })
-

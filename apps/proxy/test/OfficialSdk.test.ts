@@ -25,7 +25,9 @@ const sdk = Effect.gen(function*() {
   b24.offClientSideWarning()
   b24.setLogger(LoggerFactory.createNullLogger())
   const agent = new Https.Agent({ ca: tls.cert })
-  for (const version of [ApiVersion.v2, ApiVersion.v3]) b24.getHttpClient(version).ajaxClient.defaults.httpsAgent = agent
+  for (const version of [ApiVersion.v2, ApiVersion.v3]) {
+    b24.getHttpClient(version).ajaxClient.defaults.httpsAgent = agent
+  }
   yield* Effect.addFinalizer(() => Effect.sync(() => agent.destroy()))
   return { b24, emulator, base }
 })
@@ -91,32 +93,36 @@ describe("@bitrix24/b24jssdk 2.2 through the proxy over HTTPS", () => {
       expect(emulator.portal.chats.get(2043)!.silent).toBe(true)
     }).pipe(Effect.provide(Emulator.layer())), 60_000)
 
-  it.scopedLive("batch with halt: it stops at the first error, later commands do not run", () =>
-    Effect.gen(function*() {
-      const { b24, emulator } = yield* sdk
-      const outcome = yield* Effect.promise(async () => {
-        try {
-          const response = await b24.actions.v2.batch.make({
-            calls: {
-              first: ["im.chat.mute", { CHAT_ID: 1489 }],
-              denied: ["im.chat.mute", { CHAT_ID: 2043 }],
-              last: ["imopenlines.session.mode.silent", { CHAT_ID: 2043, ACTIVATE: "Y" }]
-            },
-            options: { isHaltOnError: true }
-          })
-          return { success: response.isSuccess, errors: response.getErrorMessages().join("; ") }
-        } catch (error) {
-          return { success: false, errors: String(error) }
-        }
-      })
-      expect(outcome.success).toBe(false)
-      expect(outcome.errors).toContain("This chat cannot be muted")
-      expect(emulator.portal.chats.get(2043)!.silent).toBe(false)
-      expect(emulator.journal.filter((entry) => entry.via === "batch").map((entry) => entry.params)).toEqual([
-        { CHAT_ID: "1489" },
-        { CHAT_ID: "2043" }
-      ])
-    }).pipe(Effect.provide(Emulator.layer())), 60_000)
+  it.scopedLive(
+    "batch with halt: it stops at the first error, later commands do not run",
+    () =>
+      Effect.gen(function*() {
+        const { b24, emulator } = yield* sdk
+        const outcome = yield* Effect.promise(async () => {
+          try {
+            const response = await b24.actions.v2.batch.make({
+              calls: {
+                first: ["im.chat.mute", { CHAT_ID: 1489 }],
+                denied: ["im.chat.mute", { CHAT_ID: 2043 }],
+                last: ["imopenlines.session.mode.silent", { CHAT_ID: 2043, ACTIVATE: "Y" }]
+              },
+              options: { isHaltOnError: true }
+            })
+            return { success: response.isSuccess, errors: response.getErrorMessages().join("; ") }
+          } catch (error) {
+            return { success: false, errors: String(error) }
+          }
+        })
+        expect(outcome.success).toBe(false)
+        expect(outcome.errors).toContain("This chat cannot be muted")
+        expect(emulator.portal.chats.get(2043)!.silent).toBe(false)
+        expect(emulator.journal.filter((entry) => entry.via === "batch").map((entry) => entry.params)).toEqual([
+          { CHAT_ID: "1489" },
+          { CHAT_ID: "2043" }
+        ])
+      }).pipe(Effect.provide(Emulator.layer())),
+    60_000
+  )
 
   it.scopedLive("batchByChunk with 120 calls: three batch requests, 120 results", () =>
     Effect.gen(function*() {

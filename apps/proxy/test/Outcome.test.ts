@@ -41,8 +41,14 @@ describe("the outcome table", () => {
   it.scopedLive("the portal's error envelope: its status and envelope, as sent, not retried", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
-      const base = yield* serve(config([portal("main", webhookOf(emulator))], [client("9", "outcome-client-secret", "main")]))
-      for (const [method, body] of [["im.chat.mute", { CHAT_ID: 2043 }], ["imopenlines.session.start", { CHAT_ID: 999999 }]] as const) {
+      const base = yield* serve(
+        config([portal("main", webhookOf(emulator))], [client("9", "outcome-client-secret", "main")])
+      )
+      for (
+        const [method, body] of [["im.chat.mute", { CHAT_ID: 2043 }], ["imopenlines.session.start", {
+          CHAT_ID: 999999
+        }]] as const
+      ) {
         const direct = yield* post(`${Redacted.value(emulator.webhookUrl)}${method}`, body)
         const proxied = yield* post(`${base}/rest/9/outcome-client-secret/${method}`, body)
         expect([proxied.status, proxied.json]).toEqual([direct.status, direct.json])
@@ -54,7 +60,11 @@ describe("the outcome table", () => {
     Effect.gen(function*() {
       const [safe, unsafe] = yield* underFault({ kind: "internal-error" })
       for (const answer of [safe!, unsafe!]) {
-        expect([answer.status, answer.error, answer.description]).toEqual([500, "INTERNAL_SERVER_ERROR", "Internal server error"])
+        expect([answer.status, answer.error, answer.description]).toEqual([
+          500,
+          "INTERNAL_SERVER_ERROR",
+          "Internal server error"
+        ])
       }
       expect(safe!.requests).toBeGreaterThan(1)
       expect(unsafe!.requests).toBe(1)
@@ -75,7 +85,9 @@ describe("the outcome table", () => {
   it.scopedLive("a dropped connection: 502 ERROR_UNEXPECTED_ANSWER", () =>
     Effect.gen(function*() {
       const [safe, unsafe] = yield* underFault({ kind: "drop-after" })
-      for (const answer of [safe!, unsafe!]) expect([answer.status, answer.error]).toEqual([502, "ERROR_UNEXPECTED_ANSWER"])
+      for (const answer of [safe!, unsafe!]) {
+        expect([answer.status, answer.error]).toEqual([502, "ERROR_UNEXPECTED_ANSWER"])
+      }
       expect(unsafe!.description).toContain("may have run on the portal")
       expect(unsafe!.requests).toBe(1)
     }))

@@ -59,7 +59,10 @@ describe("the seed pages' calls through the proxy", () => {
       const { journal } = yield* Emulator.Emulator
       const { base } = yield* startProxy()
       // seeds/001, cURL (OAuth), with the proxy's address and the client's secret for the token.
-      const seed = yield* post(`${base}/rest/imopenlines.session.mode.silent.json`, `{"CHAT_ID":2043,"ACTIVATE":"Y","auth":"${secret}"}`)
+      const seed = yield* post(
+        `${base}/rest/imopenlines.session.mode.silent.json`,
+        `{"CHAT_ID":2043,"ACTIVATE":"Y","auth":"${secret}"}`
+      )
       expect([seed.status, seed.json.result]).toEqual([200, true])
       const token = yield* post(`${base}/rest/im.chat.mute`, { CHAT_ID: 1489, access_token: secret })
       expect(token.json.result).toBe(true)
@@ -99,7 +102,11 @@ describe("the seed pages' calls through the proxy", () => {
     Effect.gen(function*() {
       const { journal } = yield* Emulator.Emulator
       const { client } = yield* startProxy()
-      const form = yield* post(`${client}IM.CHAT.MUTE/`, "DIALOG_ID=chat1489&MUTE=Y", "application/x-www-form-urlencoded")
+      const form = yield* post(
+        `${client}IM.CHAT.MUTE/`,
+        "DIALOG_ID=chat1489&MUTE=Y",
+        "application/x-www-form-urlencoded"
+      )
       expect(form.json.result).toBe(true)
       const query = yield* request(`${client}imopenlines.session.start.json?CHAT_ID=494`)
       expect(query.status).toBe(200)
@@ -124,10 +131,12 @@ describe("the portal's answer, passed on", () => {
   it.scopedLive("the portal's X-Bitrix-Rest-* headers come through, on successes and errors", () =>
     Effect.gen(function*() {
       const { client } = yield* startProxy()
-      for (const answer of [
-        yield* post(`${client}im.chat.mute`, { CHAT_ID: 1489 }),
-        yield* post(`${client}im.chat.mute`, { CHAT_ID: 2043 })
-      ]) {
+      for (
+        const answer of [
+          yield* post(`${client}im.chat.mute`, { CHAT_ID: 1489 }),
+          yield* post(`${client}im.chat.mute`, { CHAT_ID: 2043 })
+        ]
+      ) {
         expect(answer.headers.get("x-bitrix-rest-time")).toMatch(/^\d+\.\d{10}$/)
         expect(answer.headers.get("x-bitrix-rest-system-time")).not.toBeNull()
         expect(answer.headers.get("access-control-allow-origin")).toBe("*")
@@ -166,7 +175,10 @@ describe("input is checked before anything goes upstream", () => {
       const { journal } = yield* Emulator.Emulator
       const { client } = yield* startProxy()
       const silent = yield* post(`${client}imopenlines.session.mode.silent`, { CHAT_ID: "abc" })
-      expect([silent.status, silent.json]).toEqual([400, { error: "CHAT_ID", error_description: "Chat ID is incorrect" }])
+      expect([silent.status, silent.json]).toEqual([400, {
+        error: "CHAT_ID",
+        error_description: "Chat ID is incorrect"
+      }])
       const flag = yield* post(`${client}imopenlines.session.mode.silent`, { CHAT_ID: 2043, ACTIVATE: true })
       expect([flag.status, flag.json.error, flag.json.argument]).toEqual([400, "ERROR_ARGUMENT", "ACTIVATE"])
       const deep = yield* post(`${client}im.chat.mute.json`, `{"CHAT_ID":${"[".repeat(5000)}1${"]".repeat(5000)}}`)
@@ -287,30 +299,37 @@ describe("method scopes and methods outside the catalog", () => {
 })
 
 describe("pnpm start (the proxy process on the embedded emulator)", () => {
-  it.live("boots the emulator upstream, says so loudly, prints a client URL with a numeric ID that works", () =>
-    Effect.acquireUseRelease(
-      Effect.sync(() =>
-        ChildProcess.spawn(
-          Path.join(import.meta.dirname, "..", "node_modules", ".bin", "tsx"),
-          [Path.join(import.meta.dirname, "..", "src", "main.ts")],
-          { env: { ...process.env, PORT: "0", B24_WEBHOOK_URL: "", B24_PROXY_CLIENTS: "", B24_PROXY_CONFIG: "" } }
-        )
-      ),
-      (child) =>
-        Effect.gen(function*() {
-          const banner = yield* Effect.async<string>((resume) => {
-            let out = ""
-            child.stdout.on("data", (chunk) => {
-              out += String(chunk)
-              if (out.includes("imopenlines.session.mode.silent.json")) resume(Effect.succeed(out))
+  it.live(
+    "boots the emulator upstream, says so loudly, prints a client URL with a numeric ID that works",
+    () =>
+      Effect.acquireUseRelease(
+        Effect.sync(() =>
+          ChildProcess.spawn(
+            Path.join(import.meta.dirname, "..", "node_modules", ".bin", "tsx"),
+            [Path.join(import.meta.dirname, "..", "src", "main.ts")],
+            { env: { ...process.env, PORT: "0", B24_WEBHOOK_URL: "", B24_PROXY_CLIENTS: "", B24_PROXY_CONFIG: "" } }
+          )
+        ),
+        (child) =>
+          Effect.gen(function*() {
+            const banner = yield* Effect.async<string>((resume) => {
+              let out = ""
+              child.stdout.on("data", (chunk) => {
+                out += String(chunk)
+                if (out.includes("imopenlines.session.mode.silent.json")) resume(Effect.succeed(out))
+              })
             })
-          })
-          expect(banner).toContain("EMBEDDED EMULATOR")
-          const url = /(http:\/\/127\.0\.0\.1:\d+\/rest\/(\d+)\/[^/\s]+\/)imopenlines/.exec(banner)!
-          expect(url[2]).toMatch(/^\d+$/)
-          const answer = yield* post(`${url[1]}imopenlines.session.mode.silent.json`, { CHAT_ID: 2043, ACTIVATE: "Y" })
-          expect([answer.status, answer.json.result]).toEqual([200, true])
-        }),
-      (child) => Effect.sync(() => child.kill())
-    ), 60_000)
+            expect(banner).toContain("EMBEDDED EMULATOR")
+            const url = /(http:\/\/127\.0\.0\.1:\d+\/rest\/(\d+)\/[^/\s]+\/)imopenlines/.exec(banner)!
+            expect(url[2]).toMatch(/^\d+$/)
+            const answer = yield* post(`${url[1]}imopenlines.session.mode.silent.json`, {
+              CHAT_ID: 2043,
+              ACTIVATE: "Y"
+            })
+            expect([answer.status, answer.json.result]).toEqual([200, true])
+          }),
+        (child) => Effect.sync(() => child.kill())
+      ),
+    60_000
+  )
 })

@@ -26,8 +26,18 @@ const lines = (): ReadonlyArray<string> =>
 
 const bash = (command: string, options: { readonly cwd: string; readonly env: Record<string, string> }) =>
   Effect.async<{ readonly code: number; readonly stdout: string; readonly stderr: string }>((resume) => {
-    ChildProcess.execFile("bash", ["-c", command], { ...options, timeout: 30_000 }, (error, stdout, stderr) =>
-      resume(Effect.succeed({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr }))
+    ChildProcess.execFile(
+      "bash",
+      ["-c", command],
+      { ...options, timeout: 30_000 },
+      (error, stdout, stderr) =>
+        resume(
+          Effect.succeed({
+            code: error === null ? 0 : typeof error.code === "number" ? error.code : -1,
+            stdout,
+            stderr
+          })
+        )
     )
   })
 
@@ -109,7 +119,11 @@ describe("the README's proxy section", () => {
           continue
         }
         const run = yield* bash(command.replaceAll("127.0.0.1:8080", `127.0.0.1:${port}`), { cwd: scratch, env })
-        expect({ command, code: run.code, stderr: run.code === 0 ? "" : run.stderr }).toEqual({ command, code: 0, stderr: "" })
+        expect({ command, code: run.code, stderr: run.code === 0 ? "" : run.stderr }).toEqual({
+          command,
+          code: 0,
+          stderr: ""
+        })
         const expected = all[index + 1]?.trim()
         if (expected !== undefined && expected.startsWith("# {")) {
           const prefix = expected.slice(2).split("...")[0]!

@@ -26,13 +26,17 @@ describe("the portals cannot be composed without the services they share", () =>
       Layer.provide(Layer.mergeAll(PortalLimits.layerRateLimiterMemory, RetryPolicy.layer(), TokenStore.layerMemory()))
     )
     // @ts-expect-error without the RateLimiter of the leaky buckets
-    const noRateLimiter: Launchable = base.pipe(Layer.provide(Layer.merge(RetryPolicy.layer(), TokenStore.layerMemory())))
+    const noRateLimiter: Launchable = base.pipe(
+      Layer.provide(Layer.merge(RetryPolicy.layer(), TokenStore.layerMemory()))
+    )
     // @ts-expect-error without the retry policy
     const noRetry: Launchable = base.pipe(
       Layer.provide(Layer.merge(PortalLimits.layerRateLimiterMemory, TokenStore.layerMemory()))
     )
     // @ts-expect-error without the token store of the OAuth portals
-    const noTokens: Launchable = base.pipe(Layer.provide(Layer.merge(PortalLimits.layerRateLimiterMemory, RetryPolicy.layer())))
+    const noTokens: Launchable = base.pipe(
+      Layer.provide(Layer.merge(PortalLimits.layerRateLimiterMemory, RetryPolicy.layer()))
+    )
     expect([complete, noRateLimiter, noRetry, noTokens].every(Layer.isLayer)).toBe(true)
   })
 })

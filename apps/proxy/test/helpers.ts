@@ -138,7 +138,12 @@ export const request = (url: string, init: RequestInit = {}): Effect.Effect<Answ
   })
 
 /** POSTs a JSON (or any string) body. */
-export const post = (url: string, body: unknown, contentType = "application/json", headers: Record<string, string> = {}) =>
+export const post = (
+  url: string,
+  body: unknown,
+  contentType = "application/json",
+  headers: Record<string, string> = {}
+) =>
   request(url, {
     method: "POST",
     headers: { "content-type": contentType, accept: "application/json", ...headers },

@@ -180,21 +180,20 @@ export const parseBucket = (text: string): Option.Option<Bucket> => {
  * @category config
  */
 export const config: Config.Config<Options> = Config.all({
-    bucket: Config.string("B24_BUCKET").pipe(
-      Config.withDefault("standard"),
-      Config.mapOrFail((text) =>
-        Either.fromOption(
-          parseBucket(text),
-          () =>
-            ConfigError.InvalidData(["B24_BUCKET"], "expected standard, enterprise, off or <size>/<drain per second>")
-        )
+  bucket: Config.string("B24_BUCKET").pipe(
+    Config.withDefault("standard"),
+    Config.mapOrFail((text) =>
+      Either.fromOption(
+        parseBucket(text),
+        () => ConfigError.InvalidData(["B24_BUCKET"], "expected standard, enterprise, off or <size>/<drain per second>")
       )
-    ),
-    headroom: Config.integer("B24_BUCKET_HEADROOM").pipe(Config.withDefault(defaults.headroom)),
-    operating: Config.number("B24_OPERATING_LIMIT").pipe(
-      Config.withDefault(defaultOperating.limitSeconds),
-      Config.map((limitSeconds): Options["operating"] => limitSeconds <= 0 ? "off" : { limitSeconds })
     )
+  ),
+  headroom: Config.integer("B24_BUCKET_HEADROOM").pipe(Config.withDefault(defaults.headroom)),
+  operating: Config.number("B24_OPERATING_LIMIT").pipe(
+    Config.withDefault(defaultOperating.limitSeconds),
+    Config.map((limitSeconds): Options["operating"] => limitSeconds <= 0 ? "off" : { limitSeconds })
+  )
 })
 
 /**

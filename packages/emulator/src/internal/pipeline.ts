@@ -114,7 +114,11 @@ const invoke = (
   const { handler, scope } = served
   if (scope !== undefined && !caller.scopes.has(scope)) {
     // Inside a batch the scope failure has an empty description, as the docs' batch example shows (wire sheet §2).
-    const text = context.via === "batch" ? "" : caller.kind === "webhook" ? undefined : PortalError.insufficientScopeForToken
+    const text = context.via === "batch"
+      ? ""
+      : caller.kind === "webhook"
+      ? undefined
+      : PortalError.insufficientScopeForToken
     return failure(systemError(instance, PortalError.InsufficientScope, text), false)
   }
   if (limits.blocked(caller.entity, method, startMs)) {
