@@ -6,19 +6,12 @@
 import { Emulator } from "@bitrix24-effect/emulator"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { client, config, portal, post, serve, webhookOf } from "./helpers.js"
+import { post, serveClient } from "./helpers.js"
 
 const secret = "batch-client-secret"
 
 const startProxy = (methods?: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    const emulator = yield* Emulator.Emulator
-    const base = yield* serve(config(
-      [portal("main", webhookOf(emulator))],
-      [client("3", secret, "main", methods === undefined ? {} : { methods })]
-    ))
-    return `${base}/rest/3/${secret}/`
-  })
+  Effect.map(serveClient("3", secret, methods), (started) => started.client)
 
 /** A form body exactly as CRest's callBatch builds it: cmd[key] = method?http_build_query(params), and halt. */
 const crestBody = (commands: Record<string, string>, halt: number) =>

@@ -12,20 +12,12 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as ChildProcess from "node:child_process"
 import * as Path from "node:path"
-import { client, config, portal, post, request, serve, webhookOf } from "./helpers.js"
+import { post, request, serveClient } from "./helpers.js"
 
 const secret = "client-secret-0001"
 
-/** The proxy for one client (ID 7) of the emulator in context; answers the client's webhook-form base URL. */
-const startProxy = (methods?: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    const emulator = yield* Emulator.Emulator
-    const base = yield* serve(config(
-      [portal("main", webhookOf(emulator))],
-      [client("7", secret, "main", methods === undefined ? {} : { methods })]
-    ))
-    return { base, client: `${base}/rest/7/${secret}/` }
-  })
+/** The proxy for one client (ID 7) of the emulator in context. */
+const startProxy = (methods?: ReadonlyArray<string>) => serveClient("7", secret, methods)
 
 const TestLive = Emulator.layer()
 

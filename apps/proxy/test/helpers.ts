@@ -2,7 +2,7 @@
  * Test support: the proxy served in process on an ephemeral loopback port (HTTP, or HTTPS with a certificate) for a
  * configuration built in the test, over emulated portals, with the services a deployment shares.
  */
-import type { Emulator } from "@bitrix24-effect/emulator"
+import { Emulator } from "@bitrix24-effect/emulator"
 import { PortalLimits, RetryPolicy, TokenStore } from "@bitrix24-effect/http"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
@@ -114,6 +114,20 @@ export const start = (
 /** {@link start}, answering the base URL only. */
 export const serve = (resolved: ProxyConfig.Resolved, options?: Parameters<typeof start>[1]) =>
   Effect.map(start(resolved, options), (started) => started.base)
+
+/**
+ * The proxy for one client of the emulator in context (its inbound webhook upstream): answers the proxy's base URL
+ * and the client's webhook-form base URL (`{base}/rest/{id}/{secret}/`).
+ */
+export const serveClient = (id: string, secret: string, methods?: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    const base = yield* serve(config(
+      [portal("main", webhookOf(emulator))],
+      [client(id, secret, "main", methods === undefined ? {} : { methods })]
+    ))
+    return { base, client: `${base}/rest/${id}/${secret}/` }
+  })
 
 /** An answer as a test reads it. */
 export interface Answer {
