@@ -11,8 +11,9 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as ChildProcess from "node:child_process"
+import * as Http from "node:http"
 import * as Path from "node:path"
-import { post, request, serveClient } from "./helpers.js"
+import { client, config, portal, post, request, serve, serveClient } from "./helpers.js"
 
 const secret = "client-secret-0001"
 
@@ -217,6 +218,49 @@ describe("credentials", () => {
       }
       expect(journal).toEqual([])
     }).pipe(Effect.provide(TestLive)))
+
+  it.scopedLive("the client's secret never goes upstream, in any form or inside a batch command", () =>
+    Effect.gen(function*() {
+      // A portal stand-in that keeps every request body and answers success envelopes.
+      const bodies: Array<string> = []
+      const spy = Http.createServer((incoming, response) => {
+        let body = ""
+        incoming.on("data", (chunk) => body += String(chunk))
+        incoming.on("end", () => {
+          bodies.push(`${incoming.url} ${body}`)
+          const result = incoming.url!.includes("/batch")
+            ? {
+              result: { result: { a: 1, b: 2 }, result_error: [], result_total: [], result_next: [], result_time: [] }
+            }
+            : { result: true }
+          response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(result))
+        })
+      })
+      yield* Effect.acquireRelease(
+        Effect.async<void>((resume) => void spy.listen(0, "127.0.0.1", () => resume(Effect.void))),
+        () => Effect.sync(() => spy.close())
+      )
+      const port = (spy.address() as { port: number }).port
+      const base = yield* serve(config(
+        [portal("spy", { _tag: "Webhook", url: Redacted.make(`http://127.0.0.1:${port}/rest/1/upstream-code/`) })],
+        [client("7", secret, "spy", { methods: ["user.*", "im.chat.*"] })]
+      ))
+      const answers = [
+        yield* post(`${base}/rest/user.current`, { auth: secret, access_token: secret, X: 1 }),
+        yield* post(
+          `${base}/rest/7/${secret}/user.get`,
+          `ID=1&aplogin=7&ap=${secret}`,
+          "application/x-www-form-urlencoded"
+        ),
+        yield* post(`${base}/rest/7/${secret}/batch`, {
+          cmd: { a: `user.current?auth=${secret}`, b: `im.chat.mute?CHAT_ID=1489&access_token=${secret}` }
+        })
+      ]
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200])
+      expect(bodies.length).toBe(3)
+      for (const body of bodies) expect(body).not.toContain(secret)
+      expect(bodies[2]).toContain("user.current")
+    }))
 
   it.scopedLive("the upstream webhook code appears in no answer, success or error", () =>
     Effect.gen(function*() {
