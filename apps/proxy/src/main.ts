@@ -1,68 +1,134 @@
 #!/usr/bin/env -S npx tsx
 /**
- * `b24-proxy` (`pnpm start`): serves the proxy on 127.0.0.1:8080 (`PORT`, `HOST` override). Layers are composed here,
- * once: the client table, the upstream portal (or the embedded emulator) with its transport policies, undici for
- * upstream calls and Node's HTTP server.
+ * `b24-proxy` (`pnpm start`): reads its configuration (`B24_PROXY_CONFIG`, or the environment's one-portal shortcut),
+ * starts the upstream portals and serves the proxy on `HOST`:`PORT` (default `127.0.0.1:8080`), over HTTPS with
+ * `B24_PROXY_TLS_CERT` / `B24_PROXY_TLS_KEY` or `--tls`. Layers are composed here, once: the configuration, the
+ * clients, the portals with the services they share (undici, the in-memory RateLimiter store of every bucket, the
+ * retry policy from `B24_RETRY_*`, the OAuth tokens in the file `TokenStore`) and Node's server. A configuration error
+ * is one line naming the key and the reason, and exit code 1.
  */
+import { PortalLimits, RetryPolicy, TokenStore } from "@bitrix24-effect/http"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
-import * as Config from "effect/Config"
+import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Http from "node:http"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import * as Clients from "./Clients.js"
+import * as Portals from "./Portals.js"
 import * as Proxy from "./Proxy.js"
-import * as Upstream from "./Upstream.js"
+import * as ProxyConfig from "./ProxyConfig.js"
+import * as Server from "./Server.js"
 
-/** Prints where the proxy listens, what it forwards to and, when generated, the client URL to use. */
-const Banner = Layer.effectDiscard(Effect.gen(function*() {
-  const address = yield* HttpServer.HttpServer.pipe(Effect.map((server) => server.address))
-  const base = address._tag === "TcpAddress" ? `http://${address.hostname}:${address.port}` : `unix:${address.path}`
-  const upstream = yield* Upstream.UpstreamInfo
-  const clients = yield* Clients.Clients
-  const lines = [`b24-proxy listening on ${base}`]
-  if (upstream.kind === "emulator") {
-    lines.push(
-      "",
-      "  !!! NO UPSTREAM PORTAL CONFIGURED (B24_WEBHOOK_URL is unset) !!!",
-      `  !!! Forwarding to the EMBEDDED EMULATOR at ${upstream.portal}: nothing reaches a real Bitrix24 portal. !!!`,
-      ""
+const kinds = { webhook: "inbound webhook", oauth: "OAuth application", emulator: "EMBEDDED EMULATOR" } as const
+
+/** Prints where the proxy listens, its portals and, for a generated client, the URL to call. */
+const banner = (config: ProxyConfig.Resolved, tls: Server.Certificate | undefined) =>
+  Layer.effectDiscard(Effect.gen(function*() {
+    const address = yield* HttpServer.HttpServer.pipe(Effect.map((server) => server.address))
+    const scheme = tls === undefined ? "http" : "https"
+    const base = address._tag === "TcpAddress"
+      ? `${scheme}://${address.hostname}:${address.port}`
+      : `unix:${address.path}`
+    const portals = yield* Portals.Portals
+    const lines = [`b24-proxy listening on ${base}`]
+    for (const portal of portals.all) {
+      lines.push(`  portal "${portal.name}": ${kinds[portal.kind]} at ${portal.origin}`)
+      if (portal.kind === "emulator") {
+        lines.push(
+          "",
+          "  !!! NO UPSTREAM PORTAL CONFIGURED: nothing reaches a real Bitrix24 portal !!!",
+          `  !!! Forwarding to the EMBEDDED EMULATOR at ${portal.origin} (set B24_WEBHOOK_URL or B24_PROXY_CONFIG) !!!`,
+          ""
+        )
+      }
+    }
+    if (tls?.selfSigned === true) {
+      const file = Path.join(Os.tmpdir(), `b24-proxy-${process.pid}.pem`)
+      Fs.writeFileSync(file, tls.cert)
+      lines.push(
+        `  self-signed certificate for this run, saved to ${file}`,
+        "  (trust it with curl --cacert FILE, or NODE_EXTRA_CA_CERTS=FILE for Node clients):",
+        tls.cert.trimEnd()
+      )
+    }
+    const generated = config.generated
+    if (generated !== undefined) {
+      const url = `${base}/rest/${generated.id}/${Redacted.value(generated.secret)}/`
+      lines.push(
+        `  no clients configured: generated client ${generated.id} for this run; call the proxy at`,
+        `    ${url}`,
+        `  e.g. curl -X POST -H "Content-Type: application/json" -d '{"CHAT_ID":2043,"ACTIVATE":"Y"}' \\`,
+        `         ${url}imopenlines.session.mode.silent.json`
+      )
+    } else {
+      lines.push(`  clients: ${config.clients.length} (${config.source})`)
+    }
+    yield* Console.log(lines.join("\n"))
+  }))
+
+/** Serves the proxy until interrupted. */
+const serve = (selfSigned: boolean) =>
+  Effect.gen(function*() {
+    const config = yield* ProxyConfig.read
+    const listen = yield* Server.listenConfig
+    const tls = yield* Server.certificate({ selfSigned, host: listen.host })
+    const Shared = Layer.mergeAll(
+      NodeHttpClient.layerUndici,
+      PortalLimits.layerRateLimiterMemory,
+      RetryPolicy.layerConfig(ProxyConfig.retryDefaults),
+      TokenStore.layerFile(config.tokenFile).pipe(Layer.provide(NodeFileSystem.layer))
     )
-  } else {
-    lines.push(`  upstream portal: ${upstream.portal} (inbound webhook from B24_WEBHOOK_URL)`)
-  }
-  if (Option.isSome(clients.generated)) {
-    const client = clients.generated.value
-    lines.push(
-      "  no clients configured (B24_PROXY_CLIENTS): generated one for this run; call the proxy at",
-      `    ${base}/rest/${client.id}/${Redacted.value(client.secret)}/`,
-      `  e.g. curl -X POST -H "Content-Type: application/json" -d '{"CHAT_ID":2043,"ACTIVATE":"Y"}' \\`,
-      `         ${base}/rest/${client.id}/${Redacted.value(client.secret)}/imopenlines.session.mode.silent.json`
+    const App = HttpServer.serve(Proxy.app).pipe(
+      // The platform's request spans carry the URL, and a webhook-form path holds the client's secret: only the
+      // proxy's own span (`b24-proxy.request`, no credentials) is recorded.
+      HttpMiddleware.withTracerDisabledWhen(() => true),
+      Layer.merge(banner(config, tls)),
+      Layer.provideMerge(Portals.layer),
+      Layer.provideMerge(Clients.layer),
+      Layer.provide(Layer.merge(ProxyConfig.layer(config), Shared)),
+      Layer.provide(Server.layer(listen, tls))
     )
-  } else {
-    lines.push("  clients: from B24_PROXY_CLIENTS")
+    return yield* Layer.launch(App)
+  })
+
+const command = Command.make("b24-proxy", {
+  tls: Options.boolean("tls").pipe(
+    Options.withDescription(
+      "serve HTTPS: with B24_PROXY_TLS_CERT and B24_PROXY_TLS_KEY, or else with a self-signed certificate made at " +
+        "start (printed, and saved to a file)"
+    )
+  )
+}, ({ tls }) => serve(tls))
+
+const cli = Command.run(command, { name: "b24-proxy", version: "0.1.0" })
+
+/** One line for a configuration error; the cause otherwise. */
+const report = (cause: Cause.Cause<unknown>) => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure) && failure.value instanceof ProxyConfig.InvalidConfig) {
+    return Console.error(`b24-proxy: ${failure.value.message}`)
   }
-  yield* Console.log(lines.join("\n"))
-}))
+  return Cause.isInterruptedOnly(cause) ? Effect.void : Console.error(Cause.pretty(cause))
+}
 
-const ServerLive = NodeHttpServer.layerConfig(() => Http.createServer(), {
-  port: Config.integer("PORT").pipe(Config.withDefault(8080)),
-  host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1"))
-})
+// `pnpm start` runs this in the package's directory; relative paths (B24_PROXY_CONFIG, the TLS files, the token
+// file) are the caller's, from where pnpm was started (INIT_CWD).
+if (process.env.INIT_CWD !== undefined && process.env.INIT_CWD !== process.cwd()) process.chdir(process.env.INIT_CWD)
 
-const MainLive = HttpServer.serve(Proxy.app).pipe(
-  // The platform's request spans carry the URL, and the path holds the client secret: only the proxy's own span
-  // (method name, no credentials) is recorded.
-  HttpMiddleware.withTracerDisabledWhen(() => true),
-  Layer.merge(Banner),
-  Layer.provide(Layer.mergeAll(Upstream.layerConfig.pipe(Layer.provide(Upstream.layerPolicies)), Clients.layerConfig)),
-  Layer.provide(Layer.merge(ServerLive, NodeHttpClient.layerUndici))
+cli(process.argv).pipe(
+  Effect.tapErrorCause(report),
+  Effect.provide(NodeContext.layer),
+  (effect) => NodeRuntime.runMain(effect, { disableErrorReporting: true })
 )
-
-NodeRuntime.runMain(Layer.launch(MainLive))

@@ -16,6 +16,7 @@ import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type * as Bitrix24Client from "./Bitrix24Client.js"
+import * as Php from "./Php.js"
 import * as PortalError from "./PortalError.js"
 import * as Wire from "./Wire.js"
 
@@ -244,6 +245,22 @@ export const decodeResult = (result: unknown): Either.Either<BatchResult, ParseR
   }
   return value
 }
+
+/**
+ * The `result` of a `batch` answer as the portal writes it: the five maps in their order, each following PHP's array
+ * rules (`Php.jsonArray`: `[]` when empty, a JSON list when its keys are `0..n-1`, wire sheet §2). For a server that
+ * builds or rebuilds an answer (the proxy merging the commands it refused itself into the portal's answer).
+ *
+ * @since 0.1.0
+ * @category answers
+ */
+export const encodeResult = (result: BatchResult): Readonly<Record<string, unknown>> => ({
+  result: Php.jsonArray(result.result),
+  result_error: Php.jsonArray(result.result_error),
+  result_total: Php.jsonArray(result.result_total),
+  result_next: Php.jsonArray(result.result_next),
+  result_time: Php.jsonArray(result.result_time)
+})
 
 const decodeError = Schema.decodeUnknownOption(Wire.ErrorEnvelope)
 const isTime = Schema.is(Wire.Time)

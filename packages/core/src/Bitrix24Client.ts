@@ -30,7 +30,9 @@ export interface CallRequest {
 
 /**
  * A decoded success envelope: the raw `result`, the `time` block (absent on some self-hosted portals and inside
- * batches), and `next`/`total` for list methods (wire sheet §1.4).
+ * batches), and `next`/`total` for list methods (wire sheet §1.4). `headers` are the portal's `X-Bitrix-Rest-*`
+ * response headers of the HTTP request that carried the call (`Envelope.portalHeaders`), when the transport read
+ * them; for a call carried inside a `batch` they are the batch request's.
  *
  * @since 0.1.0
  * @category models
@@ -40,16 +42,25 @@ export interface CallResponse<A = unknown> {
   readonly time: Option.Option<Wire.Time>
   readonly next: Option.Option<number>
   readonly total: Option.Option<number>
+  readonly headers?: Readonly<Record<string, string>> | undefined
 }
 
 /**
  * The portal answered with an error envelope. Transports fail with this untyped form; the method layer turns it
- * into the typed class with {@link PortalError.fromWire}.
+ * into the typed class with {@link PortalError.fromWire}. A transport that read the answer itself may add
+ * `envelope`, the error envelope as the portal sent it (with extra keys such as `argument`, wire sheet §1.5), and
+ * `headers`, the portal's `X-Bitrix-Rest-*` response headers; a server that forwards the answer (the proxy) uses
+ * them.
  *
  * @since 0.1.0
  * @category errors
  */
-export class WireFailure extends Data.TaggedError("WireFailure")<PortalError.WireError> {}
+export class WireFailure extends Data.TaggedError("WireFailure")<
+  PortalError.WireError & {
+    readonly envelope?: Readonly<Record<string, unknown>> | undefined
+    readonly headers?: Readonly<Record<string, string>> | undefined
+  }
+> {}
 
 /**
  * The transport service.

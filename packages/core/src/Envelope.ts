@@ -197,6 +197,31 @@ export const responseHeaders: Readonly<Record<string, string>> = {
 }
 
 /**
+ * The prefix of the cloud's own response headers: `X-Bitrix-Rest-Time`, `-User-Time`, `-System-Time` and, for OAuth
+ * calls, `-Application` (wire sheet §1.4). Header names compare in lowercase.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const portalHeaderPrefix = "x-bitrix-rest-"
+
+/**
+ * The portal's own headers among a response's (names in lowercase, as HTTP clients keep them): those starting with
+ * {@link portalHeaderPrefix}, with their values as sent. A proxy passes them on; none is there on self-hosted
+ * portals.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const portalHeaders = (headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> => {
+  const picked: Record<string, string> = {}
+  for (const name in headers) {
+    if (name.startsWith(portalHeaderPrefix)) picked[name] = headers[name]!
+  }
+  return picked
+}
+
+/**
  * JSON as the portal's encoder writes it: `/` escaped as `\/`, and `<`, `>`, `&`, `'`, `"` inside strings as
  * `\u003C`-style escapes; non-ASCII stays raw UTF-8 (wire sheet §1.4, the `JSON_HEX_*` flags). Parses back to the
  * same value as `JSON.stringify` would.

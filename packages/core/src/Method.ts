@@ -321,17 +321,22 @@ export const make = <
         })
     )
 
+  // A struct without fields is Schema's `{}`, which lets any object through as it is: a method that declares no
+  // params takes none and sends none.
+  const none = Object.keys(spec.params).length === 0
   const encodeParamsEither = (params: Params<Fields>): Either.Either<Wire.Params, PortalError.InvalidParams> => {
     const wire = encode(params)
-    return wire._tag === "Right" ? Either.right(wire.right as Wire.Params) : Either.left(invalid(wire.left))
+    return wire._tag === "Right"
+      ? Either.right(none ? {} : wire.right as Wire.Params)
+      : Either.left(invalid(wire.left))
   }
   const encodeParams = (params: Params<Fields>) => Effect.suspend(() => encodeParamsEither(params))
   const decodeParams = (params: unknown) =>
     Effect.suspend(() => {
       const field = Wire.tooDeep(params)
-      return field === undefined
-        ? decode(params).pipe(Effect.mapError(invalid))
-        : Effect.fail(tooDeep(spec.method, field))
+      if (field !== undefined) return Effect.fail(tooDeep(spec.method, field))
+      const decoded = decode(params).pipe(Effect.mapError(invalid))
+      return none ? Effect.as(decoded, {} as Params<Fields>) : decoded
     })
   const traced = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
     Effect.withSpan(effect, `Bitrix24.${spec.method}`, {
@@ -437,6 +442,45 @@ export const invalidParamsToWire = (method: Any, error: PortalError.InvalidParam
     ? undefined
     : (error.missing ? mapping.missing ?? mapping.invalid : mapping.invalid)
   return Class === undefined ? Envelope.invalidArgument(error.field, error.reason) : Envelope.error(Class)
+}
+
+/**
+ * Checks untyped wire params against a declaration without calling it: the first problem as `InvalidParams` (the
+ * field, whether it is missing, the reason), or `undefined` when the params are good. The params in `deferred` are
+ * left unchecked, and so is the cross-field `check` when there are any: inside a `batch`, a value holding a
+ * `$result[...]`-style reference is only known when the portal substitutes it (wire sheet §2), so a server checking a
+ * command before sending it (the proxy) defers those. Params nested deeper than `Wire.maxDepth` are refused first.
+ *
+ * @since 0.1.0
+ * @category wire
+ */
+export const checkParams = (
+  method: Any,
+  params: Readonly<Record<string, unknown>>,
+  deferred: ReadonlySet<string> = new Set()
+): PortalError.InvalidParams | undefined => {
+  const field = Wire.tooDeep(params)
+  if (field !== undefined) return tooDeep(method.method, field)
+  let checked: Readonly<Record<string, unknown>> = params
+  let schema: Schema.Schema<any, any> = method.paramsSchema
+  if (deferred.size > 0) {
+    const rest: Record<string, unknown> = {}
+    for (const key in params) if (!deferred.has(key)) rest[key] = params[key]
+    checked = rest
+    // The fields alone: the cross-field check could need a deferred value.
+    schema = Schema.Struct(method.params) as unknown as Schema.Schema<any, any>
+  }
+  const decoded = Schema.decodeUnknownEither(schema, { errors: "all" })(checked)
+  if (Either.isRight(decoded)) return undefined
+  const issue = ParseResult.ArrayFormatter.formatErrorSync(decoded.left).find((candidate) =>
+    candidate.path.length === 0 || !deferred.has(String(candidate.path[0]))
+  )
+  return issue === undefined ? undefined : new PortalError.InvalidParams({
+    method: method.method,
+    field: issue.path.map(String).join("."),
+    missing: issue._tag === "Missing",
+    reason: clip(issue.message)
+  })
 }
 
 /**

@@ -56,6 +56,21 @@ export const truthy = (value: unknown): boolean => {
  */
 export const empty = (value: unknown): boolean => !truthy(value)
 
+/**
+ * A PHP associative array as `json_encode` writes it: a JSON list when its keys are exactly `0..n-1` in order, an
+ * object otherwise, and `[]` when empty (wire sheet §1.4: the portal never sends `{}`). The portal's answers follow
+ * it wherever it builds a map, such as the five maps of a `batch` answer (§2).
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const jsonArray = (entries: Readonly<Record<string, unknown>>): unknown => {
+  const keys = Object.keys(entries)
+  if (keys.length === 0) return []
+  for (let i = 0; i < keys.length; i++) if (keys[i] !== String(i)) return entries
+  return keys.map((key) => entries[key])
+}
+
 /** `-0` is read as 0: `intval` answers PHP integers. */
 const truncate = (n: number): number => Number.isFinite(n) ? Math.trunc(n) + 0 : 0
 

@@ -971,6 +971,15 @@ export class InsufficientScope extends declare<InsufficientScope>()("Insufficien
 }) {}
 
 /**
+ * The `error_description` of `insufficient_scope` when the caller used an OAuth access token; {@link InsufficientScope}
+ * carries the inbound webhook's (wire sheet §4). Inside a `batch` the description is empty (§2, step 6).
+ *
+ * @since 0.1.0
+ * @category system errors
+ */
+export const insufficientScopeForToken = "The request requires higher privileges than provided by the access token"
+
+/**
  * `expired_token` (401): the OAuth access token expired; refresh it and replay the call (wire sheet §4).
  *
  * @since 0.1.0

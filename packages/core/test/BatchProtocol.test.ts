@@ -113,3 +113,29 @@ describe("BatchProtocol answers (wire sheet §2)", () => {
     assertTrue(Either.isLeft(BatchProtocol.decodeResult({ result: 5 })))
   })
 })
+
+describe("BatchProtocol.encodeResult (the answer's five maps as the portal writes them)", () => {
+  it("keeps the key order, writes empty maps as [] and sequential keys as lists", () => {
+    const result = {
+      result: { 0: true, 1: false },
+      result_error: {},
+      result_total: { b: 3 },
+      result_next: {},
+      result_time: { 0: { start: 1 }, 2: { start: 2 } }
+    }
+    deepStrictEqual(BatchProtocol.encodeResult(result), {
+      result: [true, false],
+      result_error: [],
+      result_total: { b: 3 },
+      result_next: [],
+      result_time: { 0: { start: 1 }, 2: { start: 2 } }
+    })
+    deepStrictEqual(Object.keys(BatchProtocol.encodeResult(result)), [
+      "result",
+      "result_error",
+      "result_total",
+      "result_next",
+      "result_time"
+    ])
+  })
+})

@@ -124,3 +124,18 @@ describe("Envelope headers (wire sheet §1.4)", () => {
     })
   })
 })
+
+describe("Envelope.portalHeaders (the cloud's X-Bitrix-Rest-* headers, wire sheet §1.4)", () => {
+  it("picks the portal's own headers of a response and nothing else", () => {
+    deepStrictEqual(
+      Envelope.portalHeaders({
+        "content-type": "application/json",
+        "x-bitrix-rest-time": "0.0123456789",
+        "x-bitrix-rest-application": "local.1",
+        "x-powered-by": "PHP"
+      }),
+      { "x-bitrix-rest-time": "0.0123456789", "x-bitrix-rest-application": "local.1" }
+    )
+    deepStrictEqual(Envelope.portalHeaders({ "content-type": "text/html" }), {})
+  })
+})

@@ -516,3 +516,37 @@ describe("result-embedded failures and application methods", () => {
       strictEqual(client.calls.length, 0)
     }))
 })
+
+describe("Method.checkParams (a command checked before it is sent, references deferred)", () => {
+  it("answers the first problem, or undefined for good params", () => {
+    strictEqual(Method.checkParams(ImChat.mute, { CHAT_ID: "1489", MUTE: "Y" }), undefined)
+    const bad = Method.checkParams(ImChat.mute, { CHAT_ID: "abc" })
+    assertInstanceOf(bad, PortalError.InvalidParams)
+    deepStrictEqual([bad.method, bad.field, bad.missing], ["im.chat.mute", "CHAT_ID", false])
+    // The cross-field check runs without deferred params.
+    strictEqual(Method.checkParams(ImChat.mute, {})?.field, "CHAT_ID")
+  })
+
+  it("leaves deferred params and the cross-field check unchecked, but not the others", () => {
+    const deferred = new Set(["CHAT_ID"])
+    strictEqual(Method.checkParams(ImChat.mute, { CHAT_ID: "$result[a][chatId]" }, deferred), undefined)
+    strictEqual(Method.checkParams(ImOpenLines.sessionModeSilent, { ACTIVATE: "Y" }, deferred), undefined)
+    const flag = Method.checkParams(ImOpenLines.sessionModeSilent, { CHAT_ID: "$result[a]", ACTIVATE: "yes" }, deferred)
+    deepStrictEqual([flag?.field, flag?.missing], ["ACTIVATE", false])
+  })
+
+  it("refuses params nested deeper than Wire.maxDepth before decoding", () => {
+    let deep: unknown = 1
+    for (let i = 0; i < Wire.maxDepth + 5; i++) deep = [deep]
+    strictEqual(Method.checkParams(ImChat.mute, { CHAT_ID: deep })?.field, "CHAT_ID")
+  })
+})
+
+describe("a method that declares no params", () => {
+  it.effect("decodes and encodes any params to none (Schema's empty struct would let them through)", () =>
+    Effect.gen(function*() {
+      const decoded = yield* ImOpenLines.sessionModePinAll.decodeParams({ NOISE: { a: [1, 2] }, CHAT_ID: 5 })
+      deepStrictEqual(decoded, {})
+      deepStrictEqual(yield* ImOpenLines.sessionModePinAll.encodeParams({ NOISE: 1 } as any), {})
+    }))
+})

@@ -1,5 +1,5 @@
 import { describe, it } from "@effect/vitest"
-import { strictEqual } from "@effect/vitest/utils"
+import { deepStrictEqual, strictEqual } from "@effect/vitest/utils"
 import * as Php from "../src/Php.js"
 
 describe("Php.intval (PHP 8 intval, as the portal's handlers read IDs)", () => {
@@ -53,5 +53,14 @@ describe("Php.truthy and Php.empty (wire sheet §1.3: batch.halt)", () => {
       strictEqual(Php.truthy(value), true, JSON.stringify(value))
       strictEqual(Php.empty(value), false, JSON.stringify(value))
     }
+  })
+})
+
+describe("Php.jsonArray (json_encode of a PHP array)", () => {
+  it("is [] when empty, a list for keys 0..n-1 in order, an object otherwise", () => {
+    deepStrictEqual(Php.jsonArray({}), [])
+    deepStrictEqual(Php.jsonArray({ 0: "a", 1: "b" }), ["a", "b"])
+    deepStrictEqual(Php.jsonArray({ 0: "a", 2: "c" }), { 0: "a", 2: "c" })
+    deepStrictEqual(Php.jsonArray({ a: 1 }), { a: 1 })
   })
 })

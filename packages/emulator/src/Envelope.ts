@@ -77,18 +77,12 @@ export const hoist = (value: unknown): Hoisted => {
 }
 
 /**
- * A PHP associative array as `json_encode` writes it: a list when its keys are exactly `0..n-1` in order, an object
- * otherwise, and `[]` when empty (wire sheet §1.4).
+ * A PHP associative array as `json_encode` writes it: core's `Php.jsonArray` (wire sheet §1.4).
  *
  * @since 0.1.0
  * @category envelopes
  */
-export const phpArray = (entries: Readonly<Record<string, unknown>>): unknown => {
-  const keys = Object.keys(entries)
-  if (keys.length === 0) return []
-  for (let i = 0; i < keys.length; i++) if (keys[i] !== String(i)) return entries
-  return keys.map((key) => entries[key])
-}
+export const phpArray: (entries: Readonly<Record<string, unknown>>) => unknown = Php.jsonArray
 
 let cachedSecond = -1
 let cachedIso = ""

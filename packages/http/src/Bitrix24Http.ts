@@ -37,7 +37,7 @@
  *
  * @since 0.1.0
  */
-import { BatchProtocol, Bitrix24Client, PortalError, Wire } from "@bitrix24-effect/core"
+import { BatchProtocol, Bitrix24Client, Envelope as WireEnvelope, PortalError, Wire } from "@bitrix24-effect/core"
 import type * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as DataLoader from "@effect/experimental/RequestResolver"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -362,7 +362,8 @@ const settle = (
       reason: "InvalidBody",
       description: `the portal answered ${error.code || "an empty error code"}: ${error.description}`,
       ...(error.status === undefined ? {} : { status: error.status }),
-      attempts
+      attempts,
+      wire: { code: error.code, description: error.description }
     })
   }
   return new RetryPolicy.OutcomeUnknown({
@@ -374,11 +375,15 @@ const settle = (
   })
 }
 
-/** A response body as an envelope: the call's response, its `WireFailure`, or `InvalidBody` when it is neither. */
+/**
+ * A response body as an envelope: the call's response, its `WireFailure` (with the envelope as sent), or
+ * `InvalidBody` when it is neither. Both carry the portal's `X-Bitrix-Rest-*` headers (`Envelope.portalHeaders`).
+ */
 const decode = (
   method: string,
   status: number,
-  text: string
+  text: string,
+  headers: Readonly<Record<string, string>>
 ): Either.Either<Bitrix24Client.CallResponse, RetryPolicy.AttemptError> => {
   const invalidBody = (description: string) =>
     new PortalError.TransportError({ method, reason: "InvalidBody", description, status })
@@ -393,14 +398,21 @@ const decode = (
   const value = envelope.right
   if ("error" in value) {
     return Either.left(
-      new Bitrix24Client.WireFailure({ code: value.error, description: value.error_description, status })
+      new Bitrix24Client.WireFailure({
+        code: value.error,
+        description: value.error_description,
+        status,
+        envelope: json as Readonly<Record<string, unknown>>,
+        headers: WireEnvelope.portalHeaders(headers)
+      })
     )
   }
   return Either.right<Bitrix24Client.CallResponse>({
     result: value.result,
     time: Option.fromNullable(value.time),
     next: Option.fromNullable(value.next),
-    total: Option.fromNullable(value.total)
+    total: Option.fromNullable(value.total),
+    headers: WireEnvelope.portalHeaders(headers)
   })
 }
 
@@ -496,7 +508,7 @@ export const make = (
         onSuccess: (response) => {
           // The portal client read the body within the timeout.
           const text = PortalClient.bodyOf(response) ?? ""
-          const outcome = decode(method, response.status, text)
+          const outcome = decode(method, response.status, text, response.headers)
           return Either.isRight(outcome)
             ? Effect.as(charge(method, params, outcome.right), outcome.right)
             : Effect.fail(outcome.left)

@@ -172,32 +172,40 @@ export const parseBucket = (text: string): Option.Option<Bucket> => {
 }
 
 /**
- * The limits from configuration: `B24_BUCKET` (`standard`, `enterprise`, `off` or `<size>/<drain per second>`,
- * default `standard`), `B24_BUCKET_HEADROOM` (tokens held back, default 2) and `B24_OPERATING_LIMIT` (seconds per
- * 10-minute window, default 480; `0` turns the operating budget off).
+ * The limit settings from the environment: `B24_BUCKET` (`standard`, `enterprise`, `off` or
+ * `<size>/<drain per second>`, default `standard`), `B24_BUCKET_HEADROOM` (tokens held back, default 2) and
+ * `B24_OPERATING_LIMIT` (seconds per 10-minute window, default 480; `0` turns the operating budget off).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config: Config.Config<Options> = Config.all({
+  bucket: Config.string("B24_BUCKET").pipe(
+    Config.withDefault("standard"),
+    Config.mapOrFail((text) =>
+      Either.fromOption(
+        parseBucket(text),
+        () => ConfigError.InvalidData(["B24_BUCKET"], "expected standard, enterprise, off or <size>/<drain per second>")
+      )
+    )
+  ),
+  headroom: Config.integer("B24_BUCKET_HEADROOM").pipe(Config.withDefault(defaults.headroom)),
+  operating: Config.number("B24_OPERATING_LIMIT").pipe(
+    Config.withDefault(defaultOperating.limitSeconds),
+    Config.map((limitSeconds): Options["operating"] => limitSeconds <= 0 ? "off" : { limitSeconds })
+  )
+})
+
+/**
+ * The limits from configuration: {@link config} (`B24_BUCKET`, `B24_BUCKET_HEADROOM`, `B24_OPERATING_LIMIT`) unless
+ * another config is given.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  config: Config.Config<Options> = Config.all({
-    bucket: Config.string("B24_BUCKET").pipe(
-      Config.withDefault("standard"),
-      Config.mapOrFail((text) =>
-        Either.fromOption(
-          parseBucket(text),
-          () =>
-            ConfigError.InvalidData(["B24_BUCKET"], "expected standard, enterprise, off or <size>/<drain per second>")
-        )
-      )
-    ),
-    headroom: Config.integer("B24_BUCKET_HEADROOM").pipe(Config.withDefault(defaults.headroom)),
-    operating: Config.number("B24_OPERATING_LIMIT").pipe(
-      Config.withDefault(defaultOperating.limitSeconds),
-      Config.map((limitSeconds): Options["operating"] => limitSeconds <= 0 ? "off" : { limitSeconds })
-    )
-  })
-): Layer.Layer<PortalLimits, ConfigError.ConfigError> => Layer.effect(PortalLimits, Effect.map(config, make))
+  settings: Config.Config<Options> = config
+): Layer.Layer<PortalLimits, ConfigError.ConfigError> => Layer.effect(PortalLimits, Effect.map(settings, make))
 
 /**
  * The size and drain of a bucket, or `undefined` for `off`.
@@ -228,6 +236,16 @@ export const layerRateLimiterMemory: Layer.Layer<RateLimiter.RateLimiter> = Rate
   Layer.provide(RateLimiter.layerStoreMemory)
 )
 
+/** The RateLimiter options of a token bucket mirroring `shape`, under `key`. */
+const tokenBucket = (shape: BucketSize, key: string, onExceeded: "delay" | "fail") =>
+  ({
+    algorithm: "token-bucket",
+    onExceeded,
+    key,
+    limit: shape.size,
+    window: Duration.millis((shape.size / shape.drainPerSecond) * 1000)
+  }) as const
+
 /**
  * The client-side leaky bucket for one portal (`key`), on the `RateLimiter` in context (keyed `bitrix24:{key}`). A
  * token bucket of `size - headroom` tokens refilled one every `1 / drainPerSecond` seconds admits no more than the
@@ -245,14 +263,11 @@ export const makeBucket = (
     const limiter = yield* RateLimiter.RateLimiter
     const shape = bucketSize(bucket)
     if (shape === undefined) return Effect.succeed(Duration.zero)
-    const size = { size: Math.max(1, shape.size - headroom), drainPerSecond: shape.drainPerSecond }
-    const options = {
-      algorithm: "token-bucket",
-      onExceeded: "delay",
-      key: `bitrix24:${key}`,
-      limit: size.size,
-      window: Duration.millis((size.size / size.drainPerSecond) * 1000)
-    } as const
+    const options = tokenBucket(
+      { size: Math.max(1, shape.size - headroom), drainPerSecond: shape.drainPerSecond },
+      `bitrix24:${key}`,
+      "delay"
+    )
     // With onExceeded "delay" the limiter answers how long to wait; it fails only when its store does.
     const take: Take = limiter.consume(options).pipe(
       Effect.map(({ delay }) => delay),
@@ -260,4 +275,35 @@ export const makeBucket = (
       Effect.tap((delay) => Duration.isZero(delay) ? Effect.void : Effect.sleep(delay))
     )
     return take
+  })
+
+/**
+ * Takes a token of a bucket only if one is free now: `true` when it took one, `false` (and takes none) when the bucket
+ * is full. Never waits; fails only when the RateLimiter's store does.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Admit = Effect.Effect<boolean, RateLimiter.RateLimitStoreError>
+
+/**
+ * A leaky bucket that refuses instead of waiting, on the `RateLimiter` in context (keyed `bitrix24:{key}`): the shape
+ * of a portal's bucket (wire sheet §3.1) applied to someone else's requests, such as a proxy's per-client limit, where
+ * a request over the limit is answered at once with `503 QUERY_LIMIT_EXCEEDED` as the portal itself would. With `off`,
+ * every request is admitted.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeAdmission = (bucket: Bucket, key: string): Effect.Effect<Admit, never, RateLimiter.RateLimiter> =>
+  Effect.gen(function*() {
+    const limiter = yield* RateLimiter.RateLimiter
+    const shape = bucketSize(bucket)
+    if (shape === undefined) return Effect.succeed(true)
+    const options = tokenBucket(shape, `bitrix24:${key}`, "fail")
+    const admit: Admit = limiter.consume(options).pipe(
+      Effect.as(true),
+      Effect.catchAll((error) => error.reason === "Exceeded" ? Effect.succeed(false) : Effect.fail(error))
+    )
+    return admit
   })

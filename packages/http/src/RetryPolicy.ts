@@ -80,14 +80,19 @@ export const unencodable = (method: string, cause: unknown): UnencodableParams =
  * sent): it may or may not have run on the portal, and it was not replayed because replaying could apply it twice.
  * It is a `TransportError` (its `reason` says what went wrong, `attempts` how many requests carried the call), so
  * `catchTag("TransportError")` still sees it; tell it apart with `instanceof OutcomeUnknown` or {@link isOutcomeUnknown}.
- * Check the portal's state before acting again.
+ * When the ambiguous failure was the portal's own error envelope (a 5xx such as `INTERNAL_SERVER_ERROR`), `wire`
+ * keeps its code and description (and `status` its HTTP status), so a server in front of the portal can answer with
+ * it. Check the portal's state before acting again.
  *
  * @since 0.1.0
  * @category errors
  */
 export class OutcomeUnknown extends PortalError.TransportError.extend<OutcomeUnknown>(
   "@bitrix24-effect/http/OutcomeUnknown"
-)({ attempts: Schema.Number }) {
+)({
+  attempts: Schema.Number,
+  wire: Schema.optional(Schema.Struct({ code: Schema.String, description: Schema.String }))
+}) {
   override get message(): string {
     const status = this.status === undefined ? "" : ` (HTTP ${this.status})`
     return `${this.method}: outcome unknown after ${this.attempts} attempt(s): ${this.reason}${status}: ` +

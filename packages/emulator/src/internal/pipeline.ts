@@ -20,8 +20,6 @@ import * as Batch from "./batch.js"
 import { type Instance, systemError, type WireError } from "./instance.js"
 import * as SessionEvents from "./sessionEvents.js"
 
-const tokenScopeText = "The request requires higher privileges than provided by the access token"
-
 /**
  * Where a call sits: its HTTP request, direct or inside a batch, and the fault on its request.
  *
@@ -119,7 +117,11 @@ const invoke = (
   const { handler, scope } = served
   if (scope !== undefined && !caller.scopes.has(scope)) {
     // Inside a batch the scope failure has an empty description, as the docs' batch example shows (wire sheet §2).
-    const text = context.via === "batch" ? "" : caller.kind === "webhook" ? undefined : tokenScopeText
+    const text = context.via === "batch"
+      ? ""
+      : caller.kind === "webhook"
+      ? undefined
+      : PortalError.insufficientScopeForToken
     return failure(systemError(instance, PortalError.InsufficientScope, text), false)
   }
   if (limits.blocked(caller.entity, method, startMs)) {

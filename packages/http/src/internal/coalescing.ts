@@ -165,9 +165,13 @@ const completeBatch = (send: Send, calls: ReadonlyArray<Call>) => {
               const outcome = BatchProtocol.outcomeOf(result, keyOf(index))
               switch (outcome._tag) {
                 case "Result":
-                  return Request.succeed(call, outcome.response)
+                  // Each call gets the portal's headers of the request that carried it.
+                  return Request.succeed(call, { ...outcome.response, headers: response.headers })
                 case "Error":
-                  return Request.fail(call, new Bitrix24Client.WireFailure(outcome.error))
+                  return Request.fail(
+                    call,
+                    new Bitrix24Client.WireFailure({ ...outcome.error, headers: response.headers })
+                  )
                 case "NotExecuted":
                   return failAlone(
                     call,
