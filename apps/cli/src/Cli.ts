@@ -63,7 +63,7 @@ interface Globals {
 export const TransportPolicies: Layer.Layer<Bitrix24Http.Policies, ConfigError.ConfigError> = Layer.mergeAll(
   RetryPolicy.layerConfig({ base: "250 millis", cap: "2 seconds", retries: 2, deadline: "10 seconds" }),
   PortalLimits.layerConfig(),
-  PortalLimits.layerRateLimiterMemory
+  PortalLimits.layerMemory
 )
 
 /**

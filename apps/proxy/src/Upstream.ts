@@ -29,7 +29,7 @@ export class UpstreamInfo extends Context.Tag("@bitrix24-effect/proxy/UpstreamIn
 export const layerPolicies: Layer.Layer<Bitrix24Http.Policies, ConfigError.ConfigError> = Layer.mergeAll(
   RetryPolicy.layerConfig(),
   PortalLimits.layerConfig(),
-  PortalLimits.layerRateLimiterMemory
+  PortalLimits.layerMemory
 )
 
 /** Automatic batching: calls arriving together from different clients travel in one `batch` request. */
