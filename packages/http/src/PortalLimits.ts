@@ -214,7 +214,8 @@ export const bucketSize = (bucket: Bucket): BucketSize | undefined =>
   bucket === "off" ? undefined : typeof bucket === "string" ? presets[bucket] : bucket
 
 /**
- * Takes one request's place in a portal's leaky bucket: waits as long as the bucket requires and answers the wait.
+ * Takes one request's place in a portal's leaky bucket: waits as long as the bucket requires and answers how long it
+ * waited.
  *
  * @since 0.1.0
  * @category models
@@ -270,11 +271,16 @@ export const makeBucket = (
       limit: size.size,
       window: Duration.millis((size.size / size.drainPerSecond) * 1000)
     } as const
-    // With onExceeded "delay" the limiter answers how long to wait; it fails only when its store does.
-    const take: Take = limiter.consume(options).pipe(
-      Effect.map(({ delay }) => delay),
-      Effect.catchAll((error) => error.reason === "Exceeded" ? Effect.succeed(error.retryAfter) : Effect.fail(error)),
-      Effect.tap((delay) => Duration.isZero(delay) ? Effect.void : Effect.sleep(delay))
-    )
+    // With onExceeded "delay" the limiter answers how long to wait; it fails only when its store does. A shared store
+    // may wait inside `consume` too (SharedState), so the wait is measured rather than taken from the answer.
+    const take: Take = Effect.clockWith((clock) => {
+      const started = clock.unsafeCurrentTimeMillis()
+      return limiter.consume(options).pipe(
+        Effect.map(({ delay }) => delay),
+        Effect.catchAll((error) => error.reason === "Exceeded" ? Effect.succeed(error.retryAfter) : Effect.fail(error)),
+        Effect.flatMap((delay) => Duration.isZero(delay) ? Effect.void : Effect.sleep(delay)),
+        Effect.map(() => Duration.millis(clock.unsafeCurrentTimeMillis() - started))
+      )
+    })
     return take
   })
