@@ -411,8 +411,9 @@ export const layerRedis = (options: Options): Layer.Layer<Services, RedisUnavail
         })
         if (options.fallback !== "local") return yield* Effect.fail(error)
         yield* Effect.logWarning(
-          `B24_REDIS_FALLBACK=local: ${error.message}. Running on this process's memory: its leaky bucket, operating ` +
-            `budget and OAuth tokens are its own, so processes no longer share the portal's limits`
+          `Redis at ${error.address} cannot be reached (${error.description}); B24_REDIS_FALLBACK=local: running on ` +
+            `this process's memory. Its leaky bucket, operating budget and OAuth tokens are its own: processes no ` +
+            `longer share the portal's limits`
         )
         return memory("local")
       }
