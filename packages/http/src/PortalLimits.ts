@@ -229,8 +229,11 @@ export type Take = Effect.Effect<Duration.Duration, RateLimiter.RateLimitStoreEr
  * @since 0.1.0
  * @category layers
  */
-export const layerRateLimiterMemory: Layer.Layer<RateLimiter.RateLimiter> = RateLimiter.layer.pipe(
-  Layer.provide(RateLimiter.layerStoreMemory)
+export const layerRateLimiterMemory: Layer.Layer<RateLimiter.RateLimiter> = Layer.effect(
+  RateLimiter.RateLimiter,
+  // Its own store, not `RateLimiter.layer`: layers are memoized by reference, so a `RateLimiter.layer` over another
+  // store in the same program would otherwise stand in for this one, or this one for it.
+  Effect.provide(RateLimiter.make, RateLimiter.layerStoreMemory)
 )
 
 /**

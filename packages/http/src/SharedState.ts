@@ -419,8 +419,11 @@ export const layerRedis = (options: Options): Layer.Layer<Services, RedisUnavail
       }
       const connection = connected.right
       return Layer.mergeAll(
-        RateLimiter.layer.pipe(
-          Layer.provide(Layer.succeed(RateLimiter.RateLimiterStore, rateLimiterStore(connection, prefix)))
+        // Not `RateLimiter.layer` over the store: layers are memoized by reference, so next to another use of
+        // `RateLimiter.layer` (the in-memory one of `Bitrix24Http.layerDefaults`) one would stand for both.
+        Layer.effect(
+          RateLimiter.RateLimiter,
+          Effect.provideService(RateLimiter.make, RateLimiter.RateLimiterStore, rateLimiterStore(connection, prefix))
         ),
         Layer.succeed(OperatingBudget.OperatingBudgetStore, operatingBudgetStore(connection, prefix)),
         Layer.succeed(TokenStore.TokenStore, tokenStore(connection, prefix, key)),

@@ -224,6 +224,25 @@ describe("SharedState.layerRedis: the leaky bucket", () => {
       assertTrue(limitErrors(emulator).length > 0, "two private buckets overflow the portal's one")
     }))
 
+  it.scopedLive("provided in front of Bitrix24Http.layerDefaults, it replaces the in-memory bucket and budget", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({ limits: { bucket: "off" } })
+      const prefix = uniquePrefix()
+      const portal = Bitrix24Http.layerWebhook(emulator.webhookUrl).pipe(
+        Layer.provide(SharedState.layerRedis({ url: redisUrl(), prefix })),
+        Layer.provide(Bitrix24Http.layerDefaults),
+        Layer.provide(NodeHttpClient.layerUndici)
+      )
+      yield* Effect.provide(mutes(2), portal)
+      const raw = yield* rawClient(redisUrl())
+      const host = new URL(emulator.url).host
+      deepStrictEqual((yield* dump(raw, prefix)).map(([key]) => key.slice(prefix.length)), [
+        `portal:${host}:bucket`,
+        `portal:${host}:bucket:epoch`,
+        `portal:${host}:operating:webhook:1:im.chat.mute`
+      ])
+    }))
+
   it.scopedLive("after Redis loses its data, the bucket does not grant a second burst", () =>
     Effect.gen(function*() {
       const prefix = uniquePrefix()
