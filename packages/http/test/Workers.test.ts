@@ -110,8 +110,8 @@ describe("3 library worker processes share one OAuth token pair through Redis", 
         emulator.clock.advance(3_601_000)
         // The OAuth server is slow to answer the first refresh: its holder is killed while it waits.
         emulator.setFaults([{ kind: "latency", method: "oauth/token", ms: 60_000, times: 1 }])
-        // A refresh times out after 2 s, so the lock lives 7 s.
-        const holder = yield* spawnWorker(oauthWorker(emulator, prefix, { calls: 1, refreshTimeout: "2 seconds" }))
+        // A refresh times out after 4 s, so the lock lives 9 s.
+        const holder = yield* spawnWorker(oauthWorker(emulator, prefix, { calls: 1, refreshTimeout: "4 seconds" }))
         yield* holder.ready
         yield* holder.go
         yield* Effect.sync(() => tokenRequests(emulator)).pipe(
@@ -121,7 +121,7 @@ describe("3 library worker processes share one OAuth token pair through Redis", 
         yield* holder.kill
 
         const others = yield* Effect.all(
-          range(2).map(() => spawnWorker(oauthWorker(emulator, prefix, { calls: 10, refreshTimeout: "2 seconds" })))
+          range(2).map(() => spawnWorker(oauthWorker(emulator, prefix, { calls: 10, refreshTimeout: "4 seconds" })))
         )
         yield* Effect.all(others.map((worker) => worker.ready), { concurrency: "unbounded" })
         yield* Effect.forEach(others, (worker) => worker.go)
@@ -131,7 +131,7 @@ describe("3 library worker processes share one OAuth token pair through Redis", 
         strictEqual(emulator.oauth.refreshes(), 1, "one refresh completed: the killed holder's never ran")
         strictEqual(tokenRequests(emulator), 2, "the killed holder's request and one more: no invalid_grant")
         const waited = Math.min(...results.map((result) => result.finishedAt)) - lockedAt
-        assertTrue(waited >= 6_000, `the others went on ${waited} ms after the holder took the lock (it lives 7 s)`)
+        assertTrue(waited >= 7_000, `the others went on ${waited} ms after the holder took the lock (it lives 9 s)`)
         assertTrue(Option.isSome(yield* store.get("portal")))
       }),
     120_000
