@@ -761,7 +761,7 @@ export const layerOAuth = (
   Layer.unwrapScoped(
     Effect.gen(function*() {
       const session = yield* OAuth.makeSession(options)
-      // Only the portal's address and member_id are needed now; refreshing, when due, happens with the first call.
+      // Only the portal's address is needed now; refreshing, when due, happens with the first call.
       const tokens = yield* session.stored
       return layer(oauthSessionEndpoint(session, tokens), options)
     })

@@ -272,7 +272,7 @@ const tokenStore = (
   key: TokenCipher.Key | undefined
 ): TokenStore.Service => {
   const recordKey = (name: string) => `${prefix}tokens:${name}`
-  const failed = (operation: "get" | "set" | "lock", name: string) => (description: string) =>
+  const failed = (operation: "get" | "set" | "remove" | "lock", name: string) => (description: string) =>
     new TokenStore.TokenStoreError({ operation, key: name, description })
 
   // The sealed record names its store key in its authenticated data, not Redis's prefix: a prefix may change.
@@ -361,7 +361,18 @@ const tokenStore = (
     )
   }
 
-  return { get, set, withRefreshLock }
+  // Forgets the tokens of `key` (an application removed from the portal), under a fence of its own: a refresh that
+  // took the lock before cannot write them back.
+  const remove = (name: string): Effect.Effect<void, TokenStore.TokenStoreError> =>
+    Effect.asVoid(
+      Effect.mapError(
+        connection.run((client) => client.b24TokensRemove(recordKey(name), `${recordKey(name)}:fence`)),
+        (failure) => failed("remove", name)(failure.description)
+      )
+    )
+
+  const service = { get, set, withRefreshLock, remove }
+  return service
 }
 
 /** The memory services, under a backend name. */

@@ -58,7 +58,7 @@ export type Tokens = typeof Tokens.Type
  */
 export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@bitrix24-effect/http/TokenStoreError")(
   "TokenStoreError",
-  { operation: Schema.Literal("get", "set", "lock"), key: Schema.String, description: Schema.String }
+  { operation: Schema.Literal("get", "set", "remove", "lock"), key: Schema.String, description: Schema.String }
 ) {
   override get message(): string {
     return `token store ${this.operation} of "${this.key}" failed: ${this.description}`
@@ -104,14 +104,15 @@ export interface Service {
 export class TokenStore extends Context.Tag("@bitrix24-effect/http/TokenStore")<TokenStore, Service>() {}
 
 /**
- * A store from its `get` and `set`, with a refresh lock within this process: one semaphore per key, so fibers of
- * this process refresh one at a time (a process that dies takes its lock with it; `ttl` is not needed). Processes
- * sharing the underlying storage do not see each other's lock: use `SharedState.layerRedis` for several processes.
+ * A store from its other operations, with a refresh lock within this process: one semaphore per key, so fibers of
+ * this process refresh one at a time (a process that dies takes its lock with it; `ttl` is not needed), and the
+ * rotated pair saved with `set`. Processes sharing the underlying storage do not see each other's lock: use
+ * `SharedState.layerRedis` for several processes.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (store: Pick<Service, "get" | "set">): Service => {
+export const make = (store: Omit<Service, "withRefreshLock">): Service => {
   const locks = new Map<string, Effect.Semaphore>()
   const lockOf = (key: string) => {
     let lock = locks.get(key)
@@ -122,8 +123,7 @@ export const make = (store: Pick<Service, "get" | "set">): Service => {
     return lock
   }
   return {
-    get: store.get,
-    set: store.set,
+    ...store,
     withRefreshLock: (key, _ttl, use) =>
       Effect.suspend(() => lockOf(key).withPermits(1)(use((tokens) => Effect.as(store.set(key, tokens), true))))
   }

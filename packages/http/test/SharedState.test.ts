@@ -147,6 +147,17 @@ describe("SharedState.layerRedis: OAuth tokens", () => {
       )
       assertFalse(cSaved)
       deepStrictEqual(plain(yield* a.get("k")), plain(Option.some(tokens(4))))
+
+      // So is forgetting the tokens (an application removed from the portal): a refresh under way cannot restore them.
+      // (`remove` comes to TokenStore.Service with the events work; the Redis store has it already.)
+      const remove = (b as unknown as { readonly remove: (key: string) => Effect.Effect<void> }).remove
+      const dSaved = yield* a.withRefreshLock(
+        "k",
+        Duration.seconds(5),
+        (save) => Effect.zipRight(remove("k"), save(tokens(6)))
+      )
+      assertFalse(dSaved)
+      strictEqual(Option.isNone(yield* a.get("k")), true)
     }))
 })
 

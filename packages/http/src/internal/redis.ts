@@ -161,6 +161,16 @@ return fence
 `
 
 /**
+ * Forgets the tokens: KEYS record, fence counter. What stays is a fence of its own, so a refresh that took the lock
+ * before cannot write them back.
+ */
+const tokensRemove = `local fence = redis.call("INCR", KEYS[2])
+redis.call("DEL", KEYS[1])
+redis.call("HSET", KEYS[1], "fence", fence)
+return fence
+`
+
+/**
  * The connection with the scripts defined as commands (EVALSHA, and EVAL when Redis lost them in a restart).
  *
  * @internal
@@ -182,6 +192,7 @@ export interface Client extends Redis {
   b24LockRelease(lock: string, value: string): Promise<number>
   b24TokensSave(record: string, data: string, fence: number): Promise<number>
   b24TokensSet(record: string, fence: string, data: string): Promise<number>
+  b24TokensRemove(record: string, fence: string): Promise<number>
 }
 
 const scripts: ReadonlyArray<readonly [keyof Client & `b24${string}`, number, string]> = [
@@ -193,7 +204,8 @@ const scripts: ReadonlyArray<readonly [keyof Client & `b24${string}`, number, st
   ["b24LockAcquire", 2, lockAcquire],
   ["b24LockRelease", 1, lockRelease],
   ["b24TokensSave", 1, tokensSave],
-  ["b24TokensSet", 2, tokensSet]
+  ["b24TokensSet", 2, tokensSet],
+  ["b24TokensRemove", 2, tokensRemove]
 ]
 
 /**
