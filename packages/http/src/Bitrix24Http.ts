@@ -156,9 +156,7 @@ const restBase = (restUrl: string) => restUrl.endsWith("/") ? restUrl : `${restU
 
 /**
  * The endpoint of an OAuth application with a fixed access token. `restUrl` is the token response's
- * `client_endpoint` (`https://{portal}/rest/`); `memberId` (the portal's `member_id`) and `clientId` (the
- * application), when given, name the portal and the auth entity of its limits' state. For tokens that refresh
- * themselves see {@link layerOAuth}.
+ * `client_endpoint` (`https://{portal}/rest/`). For tokens that refresh themselves see {@link layerOAuth}.
  *
  * @since 0.1.0
  * @category constructors
@@ -166,16 +164,12 @@ const restBase = (restUrl: string) => restUrl.endsWith("/") ? restUrl : `${restU
 export const oauthTokenEndpoint = (options: {
   readonly restUrl: string
   readonly accessToken: Redacted.Redacted<string>
-  readonly memberId?: string | undefined
-  readonly clientId?: string | undefined
 }): Endpoint => {
   const base = restBase(options.restUrl)
   return {
     portal: new URL(base).origin,
     base: Redacted.make(base),
-    auth: Effect.sync(() => ({ auth: Redacted.value(options.accessToken) })),
-    key: options.memberId,
-    entity: options.clientId === undefined ? undefined : `app:${options.clientId}`
+    auth: Effect.sync(() => ({ auth: Redacted.value(options.accessToken) }))
   }
 }
 
@@ -272,7 +266,7 @@ export type Policies =
  * (the buckets and the operating budget in this process's memory, shared by every transport the layer is provided
  * to). Provide other layers in front of it to replace any of them, e.g.
  * `Layer.provide(RetryPolicy.layer()), Layer.provide(Bitrix24Http.layerDefaults)` for the safe retry policy, or
- * `Layer.provide(SharedState.layerRedisConfig()), Layer.provide(Bitrix24Http.layerDefaults)` for limits shared
+ * `Layer.provide(SharedState.layerConfig()), Layer.provide(Bitrix24Http.layerDefaults)` for limits shared
  * between processes.
  *
  * @since 0.1.0

@@ -27,7 +27,9 @@
  *   clocks agree. A bucket with no state, new or lost with Redis's data (a restart without persistence, a flush),
  *   starts with only the tokens refilled since that dataset began: the portal's counter may still hold requests sent
  *   before, never older than a full refill (25 s for the standard bucket). A fresh Redis therefore starts at the drain
- *   rate, without the burst, for that long. `@effect/experimental`'s `RateLimiter/Redis` store is not used: it opens
+ *   rate, without the burst, for that long. A call waiting for a turn reserved ahead checks, when its turn comes, that
+ *   the dataset is still the one it reserved in; if Redis lost its data meanwhile, it reserves again in the new one.
+ *   `@effect/experimental`'s `RateLimiter/Redis` store is not used: it opens
  *   its own connection, counts time on each client's clock, and starts a lost bucket full, so a Redis restart under
  *   load would let a second burst through.
  * - **The refresh.** The lock is a `SET NX PX` with a fencing value (a counter incremented by every acquisition); the
