@@ -6,7 +6,7 @@
  * optional trailing slash; the OAuth token endpoint at `/oauth/token/`; and hands `/_emulator/...` to the control
  * API. Params are merged as the server does: query string first, then a POST body (JSON, form-urlencoded, multipart
  * or raw `parse_str` with PHP bracket keys) overriding it (wire sheet §1.1, §1.2). Method names are
- * case-insensitive.
+ * case-insensitive. The portal's OAuth authorize step is at `/oauth/authorize/` (see `OAuthServer.authorize`).
  *
  * Each REST request goes through, in order: the fault switches, the leaky bucket (503 `QUERY_LIMIT_EXCEEDED`), auth
  * (`NO_AUTH_FOUND`, `invalid_token`, `expired_token`, `OVERLOAD_LIMIT`), the method lookup
@@ -460,6 +460,18 @@ const tokenReply = (instance: Instance, params: Readonly<Record<string, unknown>
   }
 }
 
+/** The authorize step, approved at once by the portal's signed-in user: the first inbound webhook's user. */
+const authorizeReply = (instance: Instance, search: string): HttpServerResponse.HttpServerResponse => {
+  const answer = OAuthServer.authorize(instance.credentials, Wire.parseQuery(search.slice(1)), instance.clock.now(), {
+    baseUrl: instance.baseUrl,
+    memberId: instance.memberId,
+    userId: instance.credentials.webhooks[0]?.userId ?? 1
+  })
+  return answer._tag === "Redirect"
+    ? HttpServerResponse.empty({ status: 302, headers: { location: answer.location, "cache-control": "no-store" } })
+    : HttpServerResponse.unsafeJson(answer.answer.body, { status: answer.answer.status })
+}
+
 const toResponse = (reply: Reply): HttpServerResponse.HttpServerResponse =>
   HttpServerResponse.text(reply.body, { status: reply.status, contentType: reply.contentType, headers: reply.headers })
 
@@ -540,10 +552,11 @@ const faultBefore = (
   }
 }
 
-/** Where a request goes: the control API, the OAuth token endpoint, a REST method, or nowhere. */
+/** Where a request goes: the control API, the OAuth authorize step or token endpoint, a REST method, or nowhere. */
 type Target =
   | { readonly _tag: "control" }
   | { readonly _tag: "none" }
+  | { readonly _tag: "authorize"; readonly search: string }
   | {
     readonly _tag: "call"
     /** `undefined` for the OAuth token endpoint. */
@@ -559,6 +572,7 @@ const classify = (url: string): Target => {
   if (pathname === "/oauth/token/" || pathname === "/oauth/token") {
     return { _tag: "call", route: undefined, pathname, search }
   }
+  if (pathname === "/oauth/authorize/" || pathname === "/oauth/authorize") return { _tag: "authorize", search }
   if (pathname.startsWith("/rest/")) {
     const route = Wire.parseRestPath(pathname)
     return route === undefined ? { _tag: "none" } : { _tag: "call", route, pathname, search }
@@ -630,6 +644,7 @@ export const app = (instance: Instance): HttpApp.Default =>
     }
     const requestNo = ++instance.counters.requests
     if (target._tag === "none") return Effect.succeed(notFound)
+    if (target._tag === "authorize") return Effect.succeed(authorizeReply(instance, target.search))
     if (request.method === "OPTIONS") return Effect.succeed(preflight)
     const body = request.method === "POST" ? Effect.orElseSucceed(request.text, () => "") : Effect.succeed("")
     return Effect.flatMap(body, (text) => {
