@@ -251,11 +251,13 @@ const checkLeaf = (walk: Walk): Step<void> => {
  * @category reading
  */
 export const read = (root: Tree.Node, words: ReadonlyArray<string>): Request => {
+  const beforeDashes = words.indexOf("--") === -1 ? words : words.slice(0, words.indexOf("--"))
   const walk: Walk = {
     root,
     path: [],
     node: root,
-    help: false,
+    // Asked for anywhere, help forgives the mistakes in the options around it.
+    help: beforeDashes.includes("--help") || beforeDashes.includes("-h"),
     version: false,
     globals: [],
     leafOptions: [],

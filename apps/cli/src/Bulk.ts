@@ -289,12 +289,11 @@ const openState = (path: string, command: string) =>
     yield* fs.chmod(path, 0o600).pipe(Effect.ignore)
     const lock = yield* Effect.makeSemaphore(1)
     const encoder = new TextEncoder()
-    const append = (record: Record<string, unknown>) =>
-      lock.withPermits(1)(file.write(encoder.encode(`${JSON.stringify(record)}\n`))).pipe(
-        Effect.asVoid,
-        Effect.mapError((error) => failed(error.message))
-      )
-    if (records.length === 0) yield* append({ b24: "bulk", version: 1, command })
+    const append = (entries: ReadonlyArray<Record<string, unknown>>) =>
+      entries.length === 0 ? Effect.void : lock.withPermits(1)(
+        file.writeAll(encoder.encode(entries.map((record) => `${JSON.stringify(record)}\n`).join("")))
+      ).pipe(Effect.asVoid, Effect.mapError((error) => failed(error.message)))
+    if (records.length === 0) yield* append([{ b24: "bulk", version: 1, command }])
     return { remembered, append }
   })
 
@@ -383,56 +382,91 @@ export const run = (
           "resume with the same input"
       })
 
-    const callLine = (
-      entry: Entry,
-      params: Record<string, unknown>,
-      hash: string
-    ): Effect.Effect<Outcome, InputError, Bitrix24Client.Bitrix24Client> =>
+    /** What a line needs: nothing more (its outcome is known), or a call with these params. */
+    type Plan =
+      | { readonly _tag: "Known"; readonly outcome: Outcome; readonly record: boolean; readonly hash: string }
+      | { readonly _tag: "Call"; readonly params: Record<string, unknown>; readonly hash: string }
+
+    const plan = (entry: Entry): Effect.Effect<Plan, ResumeMismatch> =>
       Effect.gen(function*() {
-        const merged = merge(params)
-        const checked = yield* Effect.either(job.request(merged))
+        const hash = digest(entry.text)
+        const before = state.remembered.get(entry.line)
+        if (before?.done !== undefined) {
+          if (before.done.hash !== hash) return yield* changed(entry.line)
+          return { _tag: "Known", outcome: before.done.outcome, record: false, hash }
+        }
+        if (before?.sent !== undefined && before.sent !== hash) return yield* changed(entry.line)
+        if (Either.isLeft(entry.params)) {
+          const outcome = lineError(entry.line, Failure.ExitCode.usage, {
+            error: "INVALID_LINE",
+            error_description: entry.params.left
+          })
+          return { _tag: "Known", outcome, record: false, hash }
+        }
+        if (before?.sent !== undefined && !job.idempotent) {
+          const outcome = lineError(entry.line, Failure.ExitCode.transport, {
+            error: "OUTCOME_UNKNOWN",
+            error_description: `${job.method} was sent before the earlier run stopped and its outcome is unknown; ` +
+              "it is not sent again (the method is not idempotent): check the portal before acting on this line"
+          })
+          return { _tag: "Known", outcome, record: true, hash }
+        }
+        const params = merge(entry.params.right)
+        const checked = yield* Effect.either(job.request(params))
         if (Either.isLeft(checked)) {
           const failure = Failure.describe(checked.left)
-          return lineError(entry.line, failure.exit, failure.json)
+          return { _tag: "Known", outcome: lineError(entry.line, failure.exit, failure.json), record: false, hash }
         }
-        yield* state.append({ sent: entry.line, hash })
-        const answer = yield* Effect.either(job.send(merged))
-        const outcome: Outcome = Either.match(answer, {
-          onLeft: (error) => {
-            const failure = Failure.describe(error)
-            return lineError(entry.line, failure.exit, failure.json)
-          },
-          onRight: (response) => ({ out: { line: entry.line, result: response.result }, exit: 0 })
-        })
-        yield* state.append({ done: entry.line, hash, exit: outcome.exit, out: outcome.out })
-        return outcome
+        return { _tag: "Call", params, hash }
       })
 
-    const runLine = (
-      entry: Entry
-    ): Effect.Effect<Outcome, InputError | ResumeMismatch, Bitrix24Client.Bitrix24Client> => {
-      const hash = digest(entry.text)
-      const before = state.remembered.get(entry.line)
-      if (before?.done !== undefined) {
-        return before.done.hash === hash ? Effect.succeed(before.done.outcome) : Effect.fail(changed(entry.line))
-      }
-      if (before?.sent !== undefined && before.sent !== hash) return Effect.fail(changed(entry.line))
-      if (Either.isLeft(entry.params)) {
-        return Effect.succeed(
-          lineError(entry.line, Failure.ExitCode.usage, { error: "INVALID_LINE", error_description: entry.params.left })
-        )
-      }
-      if (before?.sent !== undefined && !job.idempotent) {
-        const outcome = lineError(entry.line, Failure.ExitCode.transport, {
-          error: "OUTCOME_UNKNOWN",
-          error_description: `${job.method} was sent before the earlier run stopped and its outcome is unknown; ` +
-            "it is not sent again (the method is not idempotent): check the portal before acting on this line"
+    const doneRecord = (line: number, hash: string, outcome: Outcome) => ({
+      done: line,
+      hash,
+      exit: outcome.exit,
+      out: outcome.out
+    })
+
+    /**
+     * A group of lines: their `sent` records in one write, then their calls all at once (so that they travel in one
+     * `batch`), then their `done` records in one write. Once the records are written the group runs to its end, even
+     * when the run is being interrupted, so that every call sent has its outcome recorded.
+     */
+    const runGroup = (
+      group: ReadonlyArray<Entry>
+    ): Effect.Effect<ReadonlyArray<Outcome>, InputError | ResumeMismatch, Bitrix24Client.Bitrix24Client> =>
+      Effect.gen(function*() {
+        const plans = yield* Effect.forEach(group, plan)
+        const sends = plans.flatMap((p, index) => p._tag === "Call" ? [{ ...p, entry: group[index]! }] : [])
+        const send = Effect.gen(function*() {
+          yield* state.append(sends.map(({ entry, hash }) => ({ sent: entry.line, hash })))
+          const answers = yield* Effect.forEach(
+            sends,
+            ({ entry, params }) =>
+              job.send(params).pipe(
+                Effect.match({
+                  onFailure: (error) => {
+                    const failure = Failure.describe(error)
+                    return lineError(entry.line, failure.exit, failure.json)
+                  },
+                  onSuccess: (response): Outcome => ({ out: { line: entry.line, result: response.result }, exit: 0 })
+                })
+              ),
+            { concurrency: "unbounded", batching: true }
+          )
+          const known = plans.flatMap((p, index) =>
+            p._tag === "Known" && p.record ? [doneRecord(group[index]!.line, p.hash, p.outcome)] : []
+          )
+          yield* state.append([
+            ...known,
+            ...sends.map(({ entry, hash }, i) => doneRecord(entry.line, hash, answers[i]!))
+          ])
+          return answers
         })
-        return Effect.as(state.append({ done: entry.line, hash, exit: outcome.exit, out: outcome.out }), outcome)
-      }
-      // Once sent, a call runs to its end and its outcome is recorded, even when the run is being interrupted.
-      return Effect.uninterruptible(callLine(entry, entry.params.right, hash))
-    }
+        const answers = yield* Effect.uninterruptible(send)
+        let next = 0
+        return plans.map((p) => p._tag === "Known" ? p.outcome : answers[next++]!)
+      })
 
     let worst = 0
     const stopped = Effect.suspend(() => {
@@ -444,8 +478,13 @@ export const run = (
           `${settings.input === "-" ? " (with the same standard input)" : ""}\n`
       )
     })
+    // Groups of at most 50 lines (one `batch`, wire sheet §2), as many in flight as the concurrency allows; a
+    // group leaves early when the input is slow to come.
+    const size = Math.min(50, settings.concurrency)
     yield* calls.pipe(
-      Stream.mapEffect(runLine, { concurrency: settings.concurrency }),
+      Stream.groupedWithin(size, "20 millis"),
+      Stream.mapEffect((group) => runGroup([...group]), { concurrency: Math.ceil(settings.concurrency / size) }),
+      Stream.flattenIterables,
       Stream.runForEach((outcome) =>
         Effect.suspend(() => {
           counters.done++

@@ -580,6 +580,7 @@ const loginCommand = Spec.leaf(
         timeout: `${seconds} seconds`
       })
       const profiles = yield* Profiles.Profiles
+      yield* profiles.ensureDirectory
       const store = yield* TokenStore.makeFile(profiles.tokensFile)
       yield* store.set(values.name, tokens)
       const saved = yield* profiles.save(

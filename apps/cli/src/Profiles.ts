@@ -96,7 +96,7 @@ export class ProfileStoreError extends Schema.TaggedError<ProfileStoreError>("b2
   { path: Schema.String, description: Schema.String }
 ) {
   override get message(): string {
-    return `the profiles file ${this.path} ${this.description}`
+    return `${this.path} ${this.description}`
   }
 }
 
@@ -109,6 +109,8 @@ export interface Service {
   readonly directory: string
   /** The file `TokenStore` keeps the OAuth tokens in, keyed by profile name. */
   readonly tokensFile: string
+  /** Creates the directory (mode 0700) if it is missing. */
+  readonly ensureDirectory: Effect.Effect<void, ProfileStoreError>
   /** Every profile by name, and the default's name. */
   readonly all: Effect.Effect<
     { readonly profiles: Readonly<Record<string, Profile>>; readonly default: string | undefined },
@@ -150,7 +152,7 @@ export const make = (directory: string): Effect.Effect<Service, never, FileSyste
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const file = path.join(directory, "profiles.json")
-    const failed = (description: string) => new ProfileStoreError({ path: file, description })
+    const failed = (description: string) => new ProfileStoreError({ path: `the profiles file ${file}`, description })
 
     const read: Effect.Effect<Stored, ProfileStoreError> = Effect.gen(function*() {
       if (!(yield* fs.exists(file))) return { version: 1, profiles: {} } as Stored
@@ -164,9 +166,15 @@ export const make = (directory: string): Effect.Effect<Service, never, FileSyste
       )
     )
 
+    const ensureDirectory = fs.makeDirectory(directory, { recursive: true, mode: 0o700 }).pipe(
+      Effect.mapError((error) =>
+        new ProfileStoreError({ path: directory, description: `cannot be created (${error.message})` })
+      )
+    )
+
     const write = (stored: Stored) =>
       Effect.gen(function*() {
-        yield* fs.makeDirectory(directory, { recursive: true, mode: 0o700 })
+        yield* ensureDirectory
         const text = yield* encodeStored(stored)
         const temporary = `${file}.${process.pid}.${Date.now()}.tmp`
         yield* fs.writeFileString(temporary, `${text}\n`, { mode: 0o600 }).pipe(
@@ -186,6 +194,7 @@ export const make = (directory: string): Effect.Effect<Service, never, FileSyste
     return {
       directory,
       tokensFile: path.join(directory, "tokens.json"),
+      ensureDirectory,
       all: Effect.map(read, (stored) => ({ profiles: stored.profiles, default: stored.default })),
       get: (name) => Effect.flatMap(read, (stored) => find(stored, name)),
       current: Effect.map(read, (stored) => {
