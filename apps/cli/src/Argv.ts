@@ -94,8 +94,15 @@ const closest = (word: string, candidates: ReadonlyArray<string>): ReadonlyArray
   return scored.slice(0, 3).map(({ candidate }) => candidate)
 }
 
-/** A word as echoed in a message: JSON-quoted (control characters escaped) and at most 40 characters. */
-export const quote = (word: string): string => JSON.stringify(word.length > 40 ? `${word.slice(0, 37)}...` : word)
+/**
+ * A word as echoed in a message: JSON-quoted (control characters escaped), at most 40 characters, and with the code
+ * of anything shaped like an inbound webhook URL (`/rest/<user>/<code>`) hidden, in case one was typed in the wrong
+ * place.
+ */
+export const quote = (word: string): string => {
+  const safe = word.replace(/(\/rest\/[^/?#\s]+\/)[^/?#\s]+/g, "$1<code>")
+  return JSON.stringify(safe.length > 40 ? `${safe.slice(0, 37)}...` : safe)
+}
 
 const integerPattern = /^[+-]?\d{1,15}$/
 

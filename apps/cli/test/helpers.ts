@@ -79,6 +79,7 @@ export const spawn = (
           })
         )
     )
+    child.stdin?.on("error", () => undefined)
     child.stdin?.end(options.stdin ?? "")
     return Effect.sync(() => child.kill())
   })
