@@ -31,6 +31,7 @@ import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import * as Cli from "./Cli.js"
 import { floorSeconds, type Scenario } from "./Scenario.js"
 
 const benchDir = Path.join(import.meta.dirname, "..")
@@ -346,6 +347,8 @@ const program = Effect.gen(function*() {
     )
   }
 
+  const cli = yield* Cli.run(only)
+
   if (only.length > 0) {
     yield* Console.log("BENCH_ONLY set: partial run, bench/results.json not written")
     return
@@ -391,7 +394,8 @@ const program = Effect.gen(function*() {
     bucket: limited,
     scenarios: rows,
     officialBest: officialBest.id,
-    targets
+    targets,
+    cli
   }
   Fs.writeFileSync(Path.join(benchDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`)
   yield* Console.log(`wrote ${Path.join("bench", "results.json")}`)

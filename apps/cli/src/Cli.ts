@@ -29,7 +29,7 @@ import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
 import * as Argv from "./Argv.js"
-import * as Bulk from "./Bulk.js"
+import type * as Bulk from "./Bulk.js"
 import * as Completions from "./Completions.js"
 import * as Failure from "./Failure.js"
 import * as Output from "./Output.js"
@@ -165,9 +165,11 @@ const runCall = (call: Call, base: Record<string, unknown>, bulk: BulkValues) =>
         continueWith: continueWith(invocation.words)
       }
       const job: Bulk.Job = { ...call, base }
+      // Loaded on demand, with the CSV parser: single calls do not need them.
+      const { run } = yield* Effect.promise(() => import("./Bulk.js"))
       const exit = Option.isSome(target)
-        ? yield* Bulk.run(job, settings).pipe(Effect.provide(Portal.layer(target.value, { batching: true })))
-        : yield* Bulk.run(job, settings).pipe(Effect.provide(Layer.succeed(Bitrix24Client.Bitrix24Client, unused)))
+        ? yield* run(job, settings).pipe(Effect.provide(Portal.layer(target.value, { batching: true })))
+        : yield* run(job, settings).pipe(Effect.provide(Layer.succeed(Bitrix24Client.Bitrix24Client, unused)))
       return yield* Ref.set(invocation.exit, exit)
     }
     if (Option.isSome(bulk.resume) || Option.isSome(bulk.concurrency)) {

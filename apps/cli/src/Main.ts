@@ -68,14 +68,23 @@ export const runMain = (words: ReadonlyArray<string>): void => {
       disablePrettyLogger: true,
       // Every failure is printed by Cli.main; only an interruption reaches the end.
       disableErrorReporting: true,
-      teardown: (exit, onExit) =>
-        onExit(
-          Exit.isSuccess(exit)
-            ? exit.value as number
-            : Exit.isInterrupted(exit)
-            ? Failure.ExitCode.interrupted
-            : Failure.ExitCode.failure
-        )
+      teardown: (exit, onExit) => {
+        const code = Exit.isSuccess(exit)
+          ? exit.value as number
+          : Exit.isInterrupted(exit)
+          ? Failure.ExitCode.interrupted
+          : Failure.ExitCode.failure
+        // Exit once the output is written, without waiting for idle keep-alive connections to the portal to close
+        // (the runtime only exits by itself on failure).
+        let pending = 2
+        const flushed = () => {
+          if (--pending > 0) return
+          onExit(code)
+          process.exit(code)
+        }
+        process.stdout.write("", flushed)
+        process.stderr.write("", flushed)
+      }
     })
   )
 }
