@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Fs from "node:fs"
+import * as Progress from "../src/Progress.js"
 import { b24, home, PlatformLive, tempFile } from "./helpers.js"
 
 const TestLive = Layer.merge(PlatformLive, Emulator.layer({ limits: { bucket: "off" } }))
@@ -124,6 +125,33 @@ describe("bulk input", () => {
         { line: 2, error: expect.objectContaining({ error: "INVALID_PARAMS", field: "CHAT_ID" }) }
       ])
       expect(emulator.httpRequests()).toBe(0)
+    }).pipe(Effect.provide(TestLive)))
+})
+
+describe("progress", () => {
+  it("the progress line: bar, done/total, rate, time left, errors; within the width", () => {
+    const line = Progress.text({ done: 2_500, failed: 3, total: 10_000, started: 0 }, 10_000, 80)
+    expect(line).toBe("[████████░░░░░░░░░░░░░░░░░░░░░░] 2,500/10,000  250/s  ETA 0:30  3 errors")
+    expect(Progress.text({ done: 7, failed: 0, total: undefined, started: 0 }, 2_000, 80)).toBe(
+      "7 lines  3.5/s  0 errors"
+    )
+    expect(Progress.text({ done: 1, failed: 1, total: 10, started: 0 }, 1_000, 40).length).toBeLessThan(40)
+  })
+
+  it.scopedLive("drawn on standard error only when it is a terminal, and erased at the end", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const { env } = yield* home
+      const full = { ...env, B24_WEBHOOK_URL: Redacted.value(emulator.webhookUrl) }
+      const input = `{"CHAT_ID":1489}\n{"CHAT_ID":2043}\n`
+      const tty = yield* b24(["im", "chat", "mute", "--input", "-"], { env: full, stdin: input, tty: true })
+      expect(tty.stderr).toContain("\u001b[2K")
+      expect(tty.stderr).toMatch(/lines {2}[\d.]+\/s {2}\d+ errors?/)
+      // The last thing drawn is an erased line.
+      expect(tty.stderr).toMatch(/\u001b\[1G(\u001b\[0m)*\u001b\[2K(\u001b\[0m)*$/)
+      expect(lines(tty.stdout).length).toBe(2)
+      const piped = yield* b24(["im", "chat", "mute", "--input", "-"], { env: full, stdin: input })
+      expect(piped.stderr).toBe("")
     }).pipe(Effect.provide(TestLive)))
 })
 

@@ -137,6 +137,19 @@ describe("transport failures and secrets", () => {
     }).pipe(Effect.provide(PlatformLive)))
 })
 
+describe("@effect/cli's built-in options are not b24's", () => {
+  it.scoped("--wizard, --completions and --log-level are unknown options: nothing waits for input or echoes", () =>
+    Effect.gen(function*() {
+      const { env } = yield* home
+      for (const option of ["--wizard", "--completions", "--log-level"]) {
+        const run = yield* b24([option, "--webhook", "https://x.bitrix24.com/rest/1/s3cr3t/"], { env })
+        expect(run).toMatchObject({ code: 2, stdout: "" })
+        expect(run.stderr).toContain(`unknown option "${option}" for "b24"`)
+        expect(run.stderr).not.toContain("s3cr3t")
+      }
+    }).pipe(Effect.provide(PlatformLive)))
+})
+
 describe("b24 call: any method with KEY=VALUE params", () => {
   it.scoped("decodes wire strings with the declaration of a catalog method", () =>
     Effect.gen(function*() {
