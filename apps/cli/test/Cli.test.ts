@@ -192,23 +192,13 @@ describe("which portal", () => {
   it.scoped("--emulator runs in process, fresh each run", () =>
     Effect.gen(function*() {
       const { env } = yield* home
-      const silent = ["imopenlines", "dialog", "get", "--chat-id", "2043", "--format", "json"] as const
-      const first = yield* b24([
-        "--emulator",
-        "imopenlines",
-        "session",
-        "mode",
-        "silent",
-        "--chat-id",
-        "2043",
-        "--activate"
-      ], {
-        env
-      })
-      expect(first).toMatchObject({ code: 0, stdout: "true\n" })
-      const second = yield* b24(["--emulator", ...silent], { env })
-      expect(second.code).toBe(0)
-      expect(JSON.parse(second.stdout).chat_id ?? JSON.parse(second.stdout).CHAT_ID ?? 2043).toBe(2043)
+      const pinAll = ["--emulator", "imopenlines", "session", "mode", "pin-all"]
+      const first = yield* b24(pinAll, { env })
+      expect(first.code).toBe(0)
+      const pinned = JSON.parse(first.stdout) as Array<number>
+      expect(pinned.length).toBeGreaterThan(0)
+      // A portal that kept its state would answer [] now: every session is pinned already.
+      expect(yield* b24(pinAll, { env })).toEqual(first)
       const both = yield* b24(
         ["--emulator", "--webhook", "http://x/rest/1/y/", "im", "chat", "mute", "--chat-id", "1"],
         {

@@ -14,6 +14,7 @@ import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { exec } from "./helpers.js"
 
 const root = Path.join(import.meta.dirname, "..", "..", "..")
 const readme = Fs.readFileSync(Path.join(root, "README.md"), "utf8")
@@ -51,24 +52,7 @@ const examples = (): ReadonlyArray<Example> => {
 }
 
 const shell = (command: string, options: { cwd: string; env: Record<string, string>; stdin: string }) =>
-  Effect.async<{ readonly code: number; readonly stdout: string; readonly stderr: string }>((resume) => {
-    const child = ChildProcess.execFile(
-      "bash",
-      ["-c", command],
-      { cwd: options.cwd, env: options.env, timeout: 30_000, encoding: "utf8" },
-      (error, stdout, stderr) =>
-        resume(
-          Effect.succeed({
-            code: error === null ? 0 : typeof error.code === "number" ? error.code : -1,
-            stdout,
-            stderr
-          })
-        )
-    )
-    // A command that does not read its standard input may be gone before it is written.
-    child.stdin?.on("error", () => undefined)
-    child.stdin?.end(options.stdin)
-  })
+  exec("bash", ["-c", command], options)
 
 /** Runs a `b24 login` line, playing the browser once it prints the authorize address. */
 const login = (command: string, options: { cwd: string; env: Record<string, string>; stdin: string }) =>

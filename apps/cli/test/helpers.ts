@@ -56,18 +56,25 @@ export const PlatformLive = Main.layerPlatform
 /** The bundle (built by `pnpm build`, which the test task depends on). */
 export const bundle = Path.join(import.meta.dirname, "..", "dist", "b24.mjs")
 
-/** Runs the bundle as a process; `stdin` is closed at once unless given. */
-export const spawn = (
-  words: ReadonlyArray<string>,
-  options: { readonly env: Readonly<Record<string, string>>; readonly stdin?: string; readonly timeout?: number }
+/** Runs a program to its end: its exit code (-1 when killed) and output; `stdin` is written and closed. */
+export const exec = (
+  file: string,
+  args: ReadonlyArray<string>,
+  options: {
+    readonly env: Readonly<Record<string, string>>
+    readonly stdin?: string | undefined
+    readonly cwd?: string | undefined
+    readonly timeout?: number | undefined
+  }
 ) =>
   Effect.async<Run>((resume) => {
     const child = ChildProcess.execFile(
-      process.execPath,
-      [bundle, ...words],
+      file,
+      args,
       {
-        env: { PATH: process.env.PATH ?? "", ...options.env },
-        timeout: options.timeout ?? 20_000,
+        env: { ...options.env },
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+        timeout: options.timeout ?? 30_000,
         maxBuffer: 64 * 1024 * 1024
       },
       (error, stdout, stderr) =>
@@ -79,10 +86,17 @@ export const spawn = (
           })
         )
     )
+    // A program that does not read its standard input may be gone before it is written.
     child.stdin?.on("error", () => undefined)
     child.stdin?.end(options.stdin ?? "")
     return Effect.sync(() => child.kill())
   })
+
+/** Runs the bundle as a process; `stdin` is closed at once unless given. */
+export const spawn = (
+  words: ReadonlyArray<string>,
+  options: { readonly env: Readonly<Record<string, string>>; readonly stdin?: string; readonly timeout?: number }
+) => exec(process.execPath, [bundle, ...words], { ...options, env: { PATH: process.env.PATH ?? "", ...options.env } })
 
 /** A temporary file with this content, removed with the scope. */
 export const tempFile = (name: string, content: string) =>
