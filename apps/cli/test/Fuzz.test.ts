@@ -142,7 +142,10 @@ const bound = <A>(promise: Promise<A>, ms: number, words: ReadonlyArray<string>)
 describe("no input crashes b24 (the bundle)", () => {
   it.live("1,200 generated argument vectors through the bundle's entry point", () =>
     Effect.promise(async () => {
-      const loaded = await import(Url.pathToFileURL(bundle).href) as Bundle
+      // The bundle's code cache (see Loader) goes to a scratch directory, not this machine's home.
+      process.env.XDG_CACHE_HOME = Path.join(scratch, "cache")
+      const imported = await import(Url.pathToFileURL(bundle).href) as Bundle & { readonly default?: Bundle }
+      const loaded: Bundle = imported.default ?? imported
       const home = Fs.mkdtempSync(Path.join(scratch, "home-"))
       expect(vectors.length).toBe(1_200)
       const codes = new Map<number, number>()

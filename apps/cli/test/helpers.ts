@@ -54,7 +54,7 @@ export const b24 = (
 export const PlatformLive = Main.layerPlatform
 
 /** The bundle (built by `pnpm build`, which the test task depends on). */
-export const bundle = Path.join(import.meta.dirname, "..", "dist", "b24.mjs")
+export const bundle = Path.join(import.meta.dirname, "..", "dist", "b24.cjs")
 
 /** Runs a program to its end: its exit code (-1 when killed) and output; `stdin` is written and closed. */
 export const exec = (
