@@ -3,7 +3,8 @@
  * command runs:
  * - cold start: whole-process wall time of `b24 --help` and of a typed call (`b24 im chat mute --chat-id 1489`) to
  *   an inbound webhook on loopback (an emulated portal over plain HTTP), next to `node -e 0` in the same run; the
- *   three are interleaved and each row is the median of its runs (targets: help at most 250 ms, the call 400 ms);
+ *   three are interleaved and each row is the median of its runs, wall time and CPU time (targets: help at most
+ *   250 ms, the call 400 ms);
  * - bulk: `b24 im chat mute --input FILE` with 10,000 lines against an emulated portal with the standard leaky
  *   bucket (50, draining 2 per second), counting the HTTP requests and `QUERY_LIMIT_EXCEEDED` answers the portal saw
  *   (targets: at most 205 requests, no `QUERY_LIMIT_EXCEEDED`).
@@ -34,28 +35,44 @@ export interface Row {
   readonly seconds: number
   /** For the cold-start rows: the median's excess over the median of `node -e 0` in the same run. */
   readonly overNodeSeconds?: number
+  /** For the cold-start rows: the median CPU time (user and system) of the process, in seconds. */
+  readonly cpuSeconds?: number
   readonly httpRequests?: number
   readonly queryLimitExceeded?: number
   readonly lines?: number
   readonly exitCode?: number
 }
 
-/** Runs a process to its end; answers its wall time in seconds and its exit code. */
+/**
+ * Runs a process to its end under bash's `time`; answers its wall time and its CPU time (user and system, which a
+ * busy machine inflates far less than the wall time) in seconds, its exit code and its output.
+ */
 const timed = (command: string, args: ReadonlyArray<string>, env: Record<string, string>) =>
-  Effect.async<{ readonly seconds: number; readonly code: number; readonly stdout: string }>((resume) => {
-    const started = performance.now()
-    ChildProcess.execFile(
-      command,
-      args,
-      { env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 },
-      (error, stdout) =>
-        resume(Effect.succeed({
-          seconds: (performance.now() - started) / 1000,
-          code: error === null ? 0 : typeof error.code === "number" ? error.code : -1,
-          stdout
-        }))
-    ).stdin?.end()
-  })
+  Effect.async<{ readonly seconds: number; readonly cpu: number; readonly code: number; readonly stdout: string }>(
+    (resume) => {
+      const started = performance.now()
+      ChildProcess.execFile(
+        "bash",
+        ["-c", "TIMEFORMAT='b24-bench-cpu %3U %3S'; time \"$@\"", "bash", command, ...args],
+        { env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          const cpu = /b24-bench-cpu ([\d.]+) ([\d.]+)\s*$/.exec(stderr)
+          resume(Effect.succeed({
+            seconds: (performance.now() - started) / 1000,
+            cpu: cpu === null ? Number.NaN : Number(cpu[1]) + Number(cpu[2]),
+            code: error === null ? 0 : typeof error.code === "number" ? error.code : -1,
+            stdout
+          }))
+        }
+      ).stdin?.end()
+    }
+  )
+
+/** One process run: wall and CPU seconds. */
+interface Sample {
+  readonly seconds: number
+  readonly cpu: number
+}
 
 const median = (values: ReadonlyArray<number>) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -83,34 +100,33 @@ const coldStart = (runs: number) =>
   Effect.gen(function*() {
     const emulator = yield* Emulator.make()
     const env = { ...home(), B24_WEBHOOK_URL: Redacted.value(emulator.webhookUrl), B24_BUCKET: "off" }
-    const samples = { node: [] as Array<number>, help: [] as Array<number>, call: [] as Array<number> }
+    const samples = { node: [] as Array<Sample>, help: [] as Array<Sample>, call: [] as Array<Sample> }
     for (let run = 0; run < runs; run++) {
-      samples.node.push((yield* timed(process.execPath, ["-e", "0"], env)).seconds)
+      samples.node.push(yield* timed(process.execPath, ["-e", "0"], env))
       const help = yield* timed(process.execPath, [bundle, "--help"], env)
       if (help.code !== 0) return yield* Effect.fail(new Error("b24 --help failed"))
-      samples.help.push(help.seconds)
+      samples.help.push(help)
       const call = yield* timed(process.execPath, [bundle, "im", "chat", "mute", "--chat-id", "1489"], env)
       if (call.code !== 0 || call.stdout !== "true\n") return yield* Effect.fail(new Error("the typed call failed"))
-      samples.call.push(call.seconds)
+      samples.call.push(call)
     }
-    const floor = median(samples.node)
-    return [
-      { id: "cli-node", title: "node -e 0 (the floor)", runs, seconds: round(floor) },
-      {
-        id: "cli-help",
-        title: "b24 --help",
+    const floor = median(samples.node.map((sample) => sample.seconds))
+    const row = (id: string, title: string, of: ReadonlyArray<Sample>): Row => {
+      const seconds = median(of.map((sample) => sample.seconds))
+      return {
+        id,
+        title,
         runs,
-        seconds: round(median(samples.help)),
-        overNodeSeconds: round(median(samples.help) - floor)
-      },
-      {
-        id: "cli-call",
-        title: "b24 im chat mute --chat-id 1489 (webhook on loopback)",
-        runs,
-        seconds: round(median(samples.call)),
-        overNodeSeconds: round(median(samples.call) - floor)
+        seconds: round(seconds),
+        ...(id === "cli-node" ? {} : { overNodeSeconds: round(seconds - floor) }),
+        cpuSeconds: round(median(of.map((sample) => sample.cpu)))
       }
-    ] satisfies ReadonlyArray<Row>
+    }
+    return [
+      row("cli-node", "node -e 0 (the floor)", samples.node),
+      row("cli-help", "b24 --help", samples.help),
+      row("cli-call", "b24 im chat mute --chat-id 1489 (webhook on loopback)", samples.call)
+    ]
   }).pipe(Effect.scoped)
 
 const bulk = (lines: number) =>
@@ -156,14 +172,21 @@ export const run = (only: ReadonlyArray<string>) =>
     yield* Console.log(
       [
         "",
-        "| b24 scenario | runs | seconds (median) | over node -e 0 | HTTP requests | QUERY_LIMIT_EXCEEDED |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| b24 scenario | runs | seconds (median) | over node -e 0 | CPU seconds (median) | HTTP requests | " +
+        "QUERY_LIMIT_EXCEEDED |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ...rows.map((row) =>
-          `| ${row.title} | ${row.runs} | ${row.seconds} | ${row.overNodeSeconds ?? ""} | ${
-            row.httpRequests ?? ""
-          } | ` +
-          `${row.queryLimitExceeded ?? ""} |`
-        ),
+          [
+            row.title,
+            row.runs,
+            row.seconds,
+            row.overNodeSeconds,
+            row.cpuSeconds,
+            row.httpRequests,
+            row.queryLimitExceeded
+          ]
+            .map((cell) => cell ?? "").join(" | ")
+        ).map((line) => `| ${line} |`),
         "",
         `b24 targets: ${JSON.stringify(targets)}`
       ].join("\n")
