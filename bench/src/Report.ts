@@ -192,6 +192,12 @@ const cpuAtMost = (factor: number) => (ours: Row, official: Row) => ({
   figures: `${perCall(ours)} against ${perCall(official)} (${ratio(cpuPerCall(ours) / cpuPerCall(official))})`
 })
 
+/** A whole process's median wall time at most `seconds`, with its CPU and the `node -e 0` floor beside it. */
+const processWithin = (row: Row, node: Row, seconds: number) => ({
+  met: row.seconds <= seconds,
+  figures: `${s(row)}, ${row.clientCpuMs} ms of CPU; node -e 0: ${s(node)}, ${node.clientCpuMs} ms of CPU`
+})
+
 const targets: ReadonlyArray<Target> = [
   {
     id: "a-automatic-floor",
@@ -287,6 +293,31 @@ const targets: ReadonlyArray<Target> = [
     judge: (_, byId) => {
       const emulator = byId("c-emulator")
       return { met: emulator.callsPerSecond >= 5_000, figures: `${emulator.callsPerSecond} calls/s` }
+    }
+  },
+  {
+    id: "e-help-250ms",
+    target: "(e) `b24 --help` within 250 ms (median whole process, next to `node -e 0` in the same run)",
+    needs: ["e-b24-help", "e-node"],
+    judge: (_, byId) => processWithin(byId("e-b24-help"), byId("e-node"), 0.25)
+  },
+  {
+    id: "e-call-400ms",
+    target: "(e) a typed `b24` call to a webhook on loopback within 400 ms (median whole process, next to `node -e 0`)",
+    needs: ["e-b24-call", "e-node"],
+    judge: (_, byId) => processWithin(byId("e-b24-call"), byId("e-node"), 0.4)
+  },
+  {
+    id: "e-bulk-205-requests",
+    target: "(e) a `b24` bulk run of 10,000 lines in at most 205 HTTP requests, with no QUERY_LIMIT_EXCEEDED",
+    needs: ["e-b24-bulk"],
+    judge: (_, byId) => {
+      const bulk = byId("e-b24-bulk")
+      return {
+        met: bulk.httpRequests <= 205 && bulk.queryLimitExceeded === 0 && bulk.ok === bulk.calls,
+        figures: `${bulk.httpRequests} requests, ${bulk.queryLimitExceeded} QUERY_LIMIT_EXCEEDED, ${bulk.ok} of ` +
+          `${bulk.calls} lines ok, ${s(bulk)} (floor ${bulk.floorSeconds} s)`
+      }
     }
   }
 ]
@@ -404,7 +435,9 @@ export const section = (results: Results): string =>
     `(a) bucket: ${results.buckets.limits.size}, draining ${results.buckets.limits.drain} per second. ` +
     `(d) cloud portal: ${results.cloudLatency.ms} ms ± ${results.cloudLatency.jitterMs} ms per request, ` +
     `bucket ${results.buckets.cloud.size}, draining ${results.buckets.cloud.drain} per second. Client CPU: user plus ` +
-    `system of the client process during the measured run, read in ${results.cpuResolutionMs} ms ticks.`,
+    `system of the client process during the measured run, read in ${results.cpuResolutionMs} ms ticks. (e) one call ` +
+    "is one whole `b24` process (the bundle, started cold): seconds and CPU are the median process's, from spawn to " +
+    "exit; the bulk run is one process of 10,000 calls.",
     "",
     table(results.scenarios),
     "",

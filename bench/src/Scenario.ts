@@ -12,12 +12,12 @@
 
 /**
  * The scenario groups, each a letter in the table: (a) limits, (b) throughput on loopback, (c) the emulator alone,
- * (d) a cloud portal (latency and the standard bucket).
+ * (d) a cloud portal (latency and the standard bucket), (e) the `b24` command line as whole processes.
  *
  * @since 0.1.0
  * @category models
  */
-export type Group = "limits" | "throughput" | "emulator" | "cloud"
+export type Group = "limits" | "throughput" | "emulator" | "cloud" | "cli"
 
 /**
  * The letter each group has in the table and in the issue's targets.
@@ -29,12 +29,15 @@ export const groupLetter: Readonly<Record<Group, string>> = {
   limits: "a",
   throughput: "b",
   emulator: "c",
-  cloud: "d"
+  cloud: "d",
+  cli: "e"
 }
 
 /**
  * The client and its path: `ours-*` is this transport (`ours-batched`: automatic batching, `ours-explicit`:
  * `Batch.run`, `ours-single`: one request per call), `official-*` the official SDK, `raw*` a bare HTTPS client.
+ * The (e) clients are whole processes (see {@link isProcess}): `node -e 0` (the floor of a Node process), `b24
+ * --help`, a typed `b24` call and a `b24` bulk run.
  *
  * @since 0.1.0
  * @category models
@@ -48,6 +51,10 @@ export type Client =
   | "official-single"
   | "raw"
   | "raw-batch"
+  | "node-e-0"
+  | "b24-help"
+  | "b24-call"
+  | "b24-bulk"
 
 /**
  * `loopback`: the emulator answers as fast as it can. `cloud`: every REST request is answered after the configured
@@ -98,6 +105,17 @@ export interface Scenario {
  * @category predicates
  */
 export const isOurs = (scenario: Scenario): boolean => scenario.client.startsWith("ours")
+
+/**
+ * Whether the scenario runs a whole process per call, measured from outside by `B24.ts`, rather than a client
+ * bundle with a warm-up and a measured workload (`Runner.ts`). A `b24` process is the installed command, so there is
+ * no baseline variant of it.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isProcess = (scenario: Scenario): boolean =>
+  scenario.client === "node-e-0" || scenario.client.startsWith("b24-")
 
 /**
  * The shortest time the bucket allows for the scenario's requests, in seconds: the first `size` at once, the rest

@@ -77,6 +77,23 @@ const throughput = (id: string, title: string, client: Client, concurrency: Scen
       : {})
   })
 
+// (e) The b24 command line, one process per call: the cold start 15 times (the three interleaved, see B24.ts), and
+// 10,000 lines of a bulk run under the standard bucket, once.
+const cli = (
+  id: string,
+  title: string,
+  client: Client,
+  options: { readonly calls: number; readonly repeats: number }
+) =>
+  scenario("cli", `e-${id}`, title, client, {
+    calls: options.calls,
+    concurrency: client === "b24-bulk" ? 100 : 1,
+    bucket: client === "b24-bulk" ? standardBucket : "off",
+    batched: client === "b24-bulk",
+    ...(client === "b24-help" || client === "node-e-0" ? { minimumRequests: 0 } : {}),
+    repeats: options.repeats
+  })
+
 // (d) 2,000 independent calls to a cloud portal: latency on every request, the standard bucket; five of each.
 const cloud = (id: string, title: string, client: Client): Scenario =>
   scenario("cloud", `d-${id}`, title, client, {
@@ -122,5 +139,12 @@ export const all: ReadonlyArray<Scenario> = [
   cloud("ours-batched", "ours, automatic batching (Effect.forEach, batching: true)", "ours-batched"),
   cloud("ours-explicit", "ours, explicit Batch.run", "ours-explicit"),
   cloud("official-batch-by-chunk", "official, batchByChunk", "official-batch-by-chunk"),
-  cloud("official-batch-concurrent", "official, 40 batch calls at once", "official-batch-concurrent")
+  cloud("official-batch-concurrent", "official, 40 batch calls at once", "official-batch-concurrent"),
+  cli("node", "node -e 0 (the floor of a process)", "node-e-0", { calls: 1, repeats: 15 }),
+  cli("b24-help", "b24 --help", "b24-help", { calls: 1, repeats: 15 }),
+  cli("b24-call", "b24 im chat mute --chat-id 1489 (webhook on loopback)", "b24-call", { calls: 1, repeats: 15 }),
+  cli("b24-bulk", "b24 im chat mute --input (10,000 lines, standard bucket)", "b24-bulk", {
+    calls: 10_000,
+    repeats: 1
+  })
 ]

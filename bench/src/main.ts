@@ -9,6 +9,8 @@
  * (c) The emulator alone: a bare keep-alive HTTPS client, to show the emulator is not the bottleneck.
  * (d) A cloud portal: every request answered after a latency (default 150 ms ± 30 ms), the standard bucket (50,
  *     draining 2 per second); 2,000 independent calls, ours automatic and explicit, the official batch paths.
+ * (e) The `b24` command line, its bundle run as whole processes (`B24.ts`): the cold start of `b24 --help` and of a
+ *     typed call next to `node -e 0`, and a bulk run of 10,000 lines under the standard bucket.
  *
  * Per scenario: calls, HTTP requests and QUERY_LIMIT_EXCEEDED answers (from the emulator), seconds of the workload,
  * the floor the bucket forces at best, the client process's CPU during the measured run (read from /proc by this
@@ -44,6 +46,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Url from "node:url"
+import * as B24 from "./B24.js"
 import * as Baseline from "./Baseline.js"
 import { BenchError } from "./BenchError.js"
 import * as Bundle from "./Bundle.js"
@@ -52,7 +55,7 @@ import * as ProcessUsage from "./ProcessUsage.js"
 import * as Profile from "./Profile.js"
 import * as Report from "./Report.js"
 import * as Runner from "./Runner.js"
-import { isOurs, type Scenario } from "./Scenario.js"
+import { isOurs, isProcess, type Scenario } from "./Scenario.js"
 import * as Scenarios from "./Scenarios.js"
 
 const benchDir = Path.join(import.meta.dirname, "..")
@@ -166,7 +169,8 @@ const program = (flags: Flags): Effect.Effect<
     const selected = only.length === 0 ? Scenarios.all : Scenarios.all.filter((scenario) => only.includes(scenario.id))
     const nodeArgs = flags.nodeArgs.split(" ").filter((arg) => arg.length > 0)
 
-    const entries = [...new Set(selected.map((scenario) => Bundle.entryOf(scenario.client)))]
+    const clients = selected.filter((scenario) => !isProcess(scenario))
+    const entries = [...new Set(clients.map((scenario) => Bundle.entryOf(scenario.client)))]
     const current = yield* Bundle.build(import.meta.dirname, Path.join(buildDir, "clients"), entries)
     const baseline = Option.isSome(flags.baseline) && selected.some(isOurs)
       ? yield* Baseline.build(flags.baseline.value, benchDir, buildDir)
@@ -191,7 +195,7 @@ const program = (flags: Flags): Effect.Effect<
 
     const rows: Array<Report.Row> = []
     const profiled = new Map<Runner.Measured, string>()
-    for (const scenario of selected) {
+    for (const scenario of clients) {
       const emulator = portal(scenario)
       const variants = [
         { bundle: current[Bundle.entryOf(scenario.client)]!, baseline: undefined as string | undefined },
@@ -254,6 +258,18 @@ const program = (flags: Flags): Effect.Effect<
         )
         if (flags.profile) yield* summarizeProfile(row, runs[index]!, profiled)
       }
+    }
+    // (e): whole b24 processes, on their own emulated portal over plain HTTP; last in the table, as in Scenarios.all.
+    const processes = selected.filter(isProcess)
+    if (flags.profile && processes.length > 0) yield* Console.log("  (e) b24 processes are not profiled")
+    for (const [scenario, runs] of yield* B24.run(processes)) {
+      const row = Report.row(scenario, runs)
+      rows.push(row)
+      yield* Console.log(
+        `  ${row.id}: ${row.seconds} s (median of ${row.runs}), ${row.httpRequests} requests, ` +
+          `${row.queryLimitExceeded} QLE, CPU ${row.clientCpuMs} ms, ${row.peakRssMb} MB, ${row.ok} ok / ` +
+          `${row.failed} failed`
+      )
     }
 
     const command = [

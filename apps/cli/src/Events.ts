@@ -1,166 +1,97 @@
 /**
- * `b24 events`: receiving and subscribing to events (docs/bitrix24-events.md §1, §2).
+ * `b24 events listen`: an event receiver (`@bitrix24-effect/events` `Receiver`, docs/bitrix24-events.md §2) on a
+ * loopback port, for watching what a portal sends an application. Each verified event is printed on standard output
+ * as one JSON line (`Events.toJson`: the event's code as `_tag`, tokens as `<redacted>`), in the order the handlers
+ * run; the address goes to standard error, with the receiver's own log lines (refused deliveries, failures), so that
+ * standard output is NDJSON only. A forged or unknown `auth[application_token]` is answered 401 and prints nothing.
  *
- * - `b24 events listen --port N [--host H]`: an event receiver (`@bitrix24-effect/events` `Receiver`) on `H:N`
- *   (default `127.0.0.1`); every verified event is printed to stdout as one JSON line (tokens as `<redacted>`), the
- *   address to stderr. Tokens learned from ONAPPINSTALL are kept in `$B24_TOKEN_FILE` when set (else in memory), so
- *   a restarted listener still verifies the portal. Forged deliveries get 401 and print nothing.
- * - `b24 events bind --event E [--handler URL] [--offline]`, `b24 events unbind ...`, `b24 events list`: `event.bind`,
- *   `event.unbind`, `event.get`; `b24 events codes [--scope S]` is the REST method `events`.
+ * The application token is learned from ONAPPINSTALL and kept, with the tokens that came with it, in a token file
+ * (the http package's file `TokenStore`, mode 0600), so that a restarted listener still verifies the portal. The
+ * listener runs until interrupted (Ctrl-C: exit 130). Loaded on demand by `Cli`: nothing else needs a server.
  *
- * The subscription commands need an OAuth application (the portal refuses webhooks, §1): the tokens stored in
- * `$B24_TOKEN_FILE` under `$B24_MEMBER_ID` (default key `default`) with `$B24_CLIENT_ID` / `$B24_CLIENT_SECRET`, or,
- * with `--emulator` or nothing configured, the embedded emulator's application.
+ * @since 0.1.0
  */
-import { type Bitrix24Client, Event, Events } from "@bitrix24-effect/core"
-import { Emulator } from "@bitrix24-effect/emulator"
+import { Events } from "@bitrix24-effect/core"
 import { Receiver } from "@bitrix24-effect/events"
-import { Bitrix24Http, TokenStore } from "@bitrix24-effect/http"
-import * as Command from "@effect/cli/Command"
-import * as Options from "@effect/cli/Options"
+import { TokenStore } from "@bitrix24-effect/http"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import type * as FileSystem from "@effect/platform/FileSystem"
-import type * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpServer from "@effect/platform/HttpServer"
-import * as Config from "effect/Config"
-import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
-import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import * as Http from "node:http"
-
-/** What `b24 events` needs of the root command: its `--emulator` flag, and printing a failure with its exit code. */
-export interface Root {
-  readonly emulator: Effect.Effect<boolean, never, any>
-  readonly report: (error: unknown) => Effect.Effect<never, unknown, any>
-}
-
-/** `$B24_TOKEN_FILE` when set, else an in-memory store. */
-const tokenStore: Layer.Layer<TokenStore.TokenStore, never, FileSystem.FileSystem> = Layer.unwrapEffect(
-  Effect.map(
-    Effect.orElseSucceed(Config.option(Config.string("B24_TOKEN_FILE")), () => Option.none()),
-    Option.match({ onNone: () => TokenStore.layerMemory(), onSome: TokenStore.layerFile })
-  )
-)
+import * as Stdio from "./Stdio.js"
 
 /**
- * The application transport: the embedded emulator's application (with `--emulator`, or when no token file is
- * configured), else `Bitrix24Http.layerOAuthConfig` over `$B24_TOKEN_FILE`. The one place these layers are chosen.
+ * The receiver could not listen on the address (the port is taken, the address is not this machine's, ...).
+ *
+ * @since 0.1.0
+ * @category errors
  */
-const application = (emulator: boolean): Effect.Effect<
-  Layer.Layer<
-    Bitrix24Client.Bitrix24Client | Bitrix24Client.ApplicationAuth,
-    unknown,
-    HttpClient.HttpClient | FileSystem.FileSystem
-  >
-> =>
+export class ListenError extends Schema.TaggedError<ListenError>("b24/ListenError")("ListenError", {
+  address: Schema.String,
+  description: Schema.String
+}) {
+  override get message(): string {
+    return `cannot listen on ${this.address}: ${this.description}`
+  }
+}
+
+/**
+ * Where and how to listen: the port (0 for any free one), the address, and the token file.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Settings {
+  readonly port: number
+  readonly host: string
+  readonly tokenFile: string
+}
+
+const causeText = (cause: unknown): string =>
+  cause instanceof Error ? cause.message : typeof cause === "string" ? cause : "the server did not start"
+
+const hostPort = (host: string, port: number) => `${host.includes(":") ? `[${host}]` : host}:${port}`
+
+/**
+ * Receives events until interrupted (see the module's description).
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const listen = (settings: Settings): Effect.Effect<never, ListenError, FileSystem.FileSystem | Stdio.Stdio> =>
   Effect.gen(function*() {
-    const file = yield* Effect.orElseSucceed(Config.option(Config.string("B24_TOKEN_FILE")), () => Option.none())
-    if (!emulator && Option.isSome(file)) {
-      const key = yield* Effect.orElseSucceed(Config.string("B24_MEMBER_ID"), () => "default")
-      return Bitrix24Http.layerOAuthConfig({ key }).pipe(
-        Layer.provide(TokenStore.layerFile(file.value)),
-        Layer.provide(Bitrix24Http.layerDefaults)
+    const stdio = yield* Stdio.Stdio
+    const print = (event: Events.Event) => stdio.out(`${JSON.stringify(Events.toJson(event))}\n`)
+    const handlers = Object.fromEntries([...Events.codes, "UnknownEvent"].map((code) => [code, print]))
+    const receiver = yield* Receiver.make(handlers)
+    const node = Http.createServer()
+    const server = yield* NodeHttpServer.make(() => node, { port: settings.port, host: settings.host }).pipe(
+      Effect.mapError((error) =>
+        new ListenError({ address: hostPort(settings.host, settings.port), description: causeText(error.cause) })
       )
-    }
-    if (!emulator) yield* Console.error("b24: no application configured (B24_TOKEN_FILE): using the embedded emulator")
-    return Layer.unwrapScoped(Effect.map(Emulator.make(), (running) =>
-      Bitrix24Http.layerOAuthToken({
-        restUrl: `${running.url}/rest/`,
-        accessToken: running.oauth.issue(1).accessToken
-      }).pipe(Layer.provide(Bitrix24Http.layerDefaults))))
-  })
-
-const event = Options.text("event").pipe(Options.withDescription("The event code, e.g. ONIMCONNECTORMESSAGEADD"))
-const handler = Options.text("handler").pipe(
-  Options.withDescription("The handler URL (online events; its host must contain a dot)"),
-  Options.optional
-)
-const offline = Options.boolean("offline").pipe(Options.withDescription("An offline event (admin only, no handler)"))
-
-/**
- * The `b24 events` command group over the root command's globals.
- *
- * @since 0.1.0
- */
-export const make = (root: Root) => {
-  const call = <A>(
-    effect: Effect.Effect<A, unknown, Bitrix24Client.Bitrix24Client | Bitrix24Client.ApplicationAuth>
-  ) =>
-    Effect.gen(function*() {
-      const layer = yield* application(yield* root.emulator)
-      const result = yield* effect.pipe(Effect.provide(layer), Effect.catchAll(root.report), Effect.scoped)
-      yield* Console.log(JSON.stringify(result))
-    })
-
-  const subscription = (
-    name: "bind" | "unbind",
-    method: (params: typeof Event.unbind.paramsSchema.Type) => Effect.Effect<
-      unknown,
-      unknown,
-      Bitrix24Client.Bitrix24Client | Bitrix24Client.ApplicationAuth
-    >,
-    text: string
-  ) =>
-    Command.make(name, { event, handler, offline }, (options) =>
-      call(method({
-        event: options.event,
-        ...(Option.isSome(options.handler) ? { handler: options.handler.value } : {}),
-        ...(options.offline ? { event_type: "offline" as const } : {})
-      }))).pipe(Command.withDescription(text))
-  const bind = subscription("bind", Event.bind, "event.bind: subscribe the application to an event")
-  const unbind = subscription("unbind", Event.unbind, "event.unbind: unsubscribe (answers the number removed)")
-
-  const list = Command.make("list", {}, () => call(Event.get({}))).pipe(
-    Command.withDescription("event.get: the application's bindings")
+    )
+    // Runs before the server's own close: a portal's idle keep-alive connection must not hold up the exit.
+    yield* Effect.addFinalizer(() => Effect.sync(() => node.closeAllConnections()))
+    yield* server.serve(receiver.app)
+    const address = server.address
+    const where = address._tag === "TcpAddress"
+      ? `http://${hostPort(address.hostname, address.port)}/`
+      : `unix:${address.path}`
+    yield* Stdio.errorLine(`b24: listening for events on ${where} (tokens in ${settings.tokenFile})`)
+    return yield* Effect.never
+  }).pipe(
+    Effect.scoped,
+    Effect.provide(TokenStore.layerFile(settings.tokenFile)),
+    // Standard output carries the events only: the receiver's log lines go to standard error.
+    (effect) =>
+      Effect.flatMap(Stdio.Stdio, (stdio) =>
+        Effect.provide(
+          effect,
+          Logger.replace(
+            Logger.defaultLogger,
+            Logger.map(Logger.logfmtLogger, (line) => void Effect.runFork(stdio.err(`${line}\n`)))
+          )
+        ))
   )
-
-  const codes = Command.make(
-    "codes",
-    { scope: Options.text("scope").pipe(Options.withDescription("Only this scope's events"), Options.optional) },
-    (options) => call(Event.events(Option.isSome(options.scope) ? { SCOPE: options.scope.value } : {}))
-  ).pipe(Command.withDescription("events: the event codes the application may bind"))
-
-  const listen = Command.make(
-    "listen",
-    {
-      port: Options.integer("port").pipe(Options.withDescription("Port to listen on (0: any free port)")),
-      host: Options.text("host").pipe(Options.withDescription("Address to listen on"), Options.withDefault("127.0.0.1"))
-    },
-    (options) =>
-      Effect.gen(function*() {
-        const print = (received: Events.Event) => Console.log(JSON.stringify(Events.toJson(received)))
-        const handlers = Object.fromEntries([...Events.codes, "UnknownEvent"].map((code) => [code, print]))
-        const receiver = yield* Receiver.make(handlers)
-        const server = yield* Layer.build(
-          NodeHttpServer.layer(() => Http.createServer(), { port: options.port, host: options.host })
-        )
-        const http = yield* Effect.provide(HttpServer.HttpServer, server)
-        yield* Effect.forkScoped(http.serve(receiver.app))
-        const address = http.address
-        const where = address._tag === "TcpAddress" ? `http://${address.hostname}:${address.port}/` : "(unix socket)"
-        yield* Console.error(`b24: listening for events on ${where}`)
-        return yield* Effect.never
-      }).pipe(
-        Effect.scoped,
-        Effect.provide(tokenStore),
-        // stdout carries only the events; the receiver's log lines (refused deliveries, failures) go to stderr
-        Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
-        Effect.orDie
-      )
-  ).pipe(Command.withDescription("Receive events: verified, typed, one JSON line each on stdout"))
-
-  return Command.make("events").pipe(
-    Command.withDescription("Events: listen, bind, unbind, list, codes"),
-    Command.withSubcommands([listen, bind, unbind, list, codes])
-  )
-}
-
-/**
- * What the group needs from the platform besides the CLI's own: an HttpClient for portal calls, a FileSystem for the
- * token file.
- *
- * @since 0.1.0
- */
-export type Requirements = HttpClient.HttpClient | FileSystem.FileSystem

@@ -1,103 +1,102 @@
 /**
- * `b24 events`: `listen` as a real process prints verified, typed events as NDJSON (and nothing for a forged
- * delivery); `bind`, `list`, `unbind` and `codes` call event.* with the embedded emulator's application.
+ * `b24 events`: `listen` as a real process (the bundle) prints verified, typed events as NDJSON, nothing for a forged
+ * delivery, and keeps what it learned from ONAPPINSTALL across a restart; `bind`, `list`, `unbind` and `codes` call
+ * event.* as the emulated portal's application (`--emulator`), and bad input is a usage error before any request.
  */
 import { Emulator } from "@bitrix24-effect/emulator"
-import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
-import * as Os from "node:os"
 import * as Path from "node:path"
-import * as Cli from "../src/Cli.js"
-import { b24 } from "./helpers.js"
+import { b24, bundle, home, PlatformLive } from "./helpers.js"
 
-const run = (...args: ReadonlyArray<string>) =>
-  Effect.map(b24(...args), (result) => ({ ...result, stdout: result.stdout.split("\n").filter((line) => line !== "") }))
-    .pipe(Effect.provide(Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici)))
+/** `b24 ...words` in process with a fresh home; stdout as its lines. */
+const run = (...words: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const { env } = yield* home
+    const result = yield* b24(words, { env })
+    return { ...result, stdout: result.stdout.split("\n").filter((line) => line !== "") }
+  })
 
-describe("b24 events", () => {
-  it.effect("bind, list, unbind and codes run event.* as the embedded emulator's application", () =>
+/** A running `b24 events listen`: its address, the lines it printed so far, and what it wrote on stderr. */
+const listen = (tokenFile: string, env: Record<string, string>) =>
+  Effect.gen(function*() {
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        ChildProcess.spawn(process.execPath, [bundle, "events", "listen", "--port", "0", "--token-file", tokenFile], {
+          env: { PATH: process.env.PATH ?? "", ...env }
+        })
+      ),
+      (child) => Effect.sync(() => child.kill())
+    )
+    const lines: Array<string> = []
+    let out = ""
+    child.stdout.on("data", (chunk) => {
+      out += String(chunk)
+      const parts = out.split("\n")
+      out = parts.pop()!
+      lines.push(...parts.filter((line) => line.length > 0))
+    })
+    let err = ""
+    const url = yield* Effect.async<string>((resume) => {
+      child.stderr.on("data", (chunk) => {
+        err += String(chunk)
+        const found = /listening for events on (http:\/\/\S+)/.exec(err)
+        if (found !== null) resume(Effect.succeed(found[1]!))
+      })
+    }).pipe(Effect.timeout("60 seconds"), Effect.orDie)
+    const waitFor = (count: number) =>
+      Effect.gen(function*() {
+        for (let i = 0; i < 1000 && lines.length < count; i++) yield* Effect.sleep("10 millis")
+      })
+    return { url, lines, stderr: () => err, waitFor }
+  })
+
+describe("b24 events", { timeout: 120_000 }, () => {
+  it.scoped("bind, list, unbind and codes run event.* as the emulated portal's application", () =>
     Effect.gen(function*() {
-      const bound = yield* run(
-        "--emulator",
-        "events",
-        "bind",
-        "--event",
-        "ONAPPTEST",
-        "--handler",
-        "http://127.0.0.1:9/x"
-      )
-      expect(bound).toMatchObject({ code: 0, stdout: ["true"] })
-      const offline = yield* run("--emulator", "events", "bind", "--event", "ONAPPTEST", "--offline")
+      const handler = ["--handler", "http://127.0.0.1:9/x"]
+      expect(yield* run("--emulator", "events", "bind", "--event", "ONAPPTEST", ...handler)).toMatchObject({
+        code: 0,
+        stdout: ["true"]
+      })
+      const offline = yield* run("--emulator", "events", "bind", "--event", "ONAPPTEST", "--event-type", "offline")
       expect(offline).toMatchObject({ code: 0, stdout: ["true"] })
       const codes = yield* run("--emulator", "events", "codes", "--scope", "imopenlines")
       expect(JSON.parse(codes.stdout[0]!)).toContain("ONIMCONNECTORMESSAGEADD")
-      const list = yield* run("--emulator", "events", "list")
-      expect(list).toMatchObject({ code: 0, stdout: ["[]"] })
-      const unbound = yield* run(
-        "--emulator",
-        "events",
-        "unbind",
-        "--event",
-        "ONAPPTEST",
-        "--handler",
-        "http://127.0.0.1:9/x"
-      )
+      // Each --emulator run starts from the fixture: nothing is bound any more.
+      expect(yield* run("--emulator", "events", "list")).toMatchObject({ code: 0, stdout: ["[]"] })
+      const unbound = yield* run("--emulator", "events", "unbind", "--event", "ONAPPTEST", ...handler)
       expect(JSON.parse(unbound.stdout[0]!)).toEqual({ count: 0 })
-      // bad input is a usage error before any request
       const bad = yield* run("--emulator", "events", "bind", "--event", "ONAPPTEST")
-      expect(bad.code).toBe(Cli.ExitCode.usage)
+      expect(bad.code).toBe(2)
+      expect(bad.stdout).toEqual([])
       expect(bad.stderr).toContain("online events need a handler")
-    }))
+      const noPort = yield* run("events", "listen")
+      expect(noPort.code).toBe(2)
+      expect(noPort.stderr).toContain(`"b24 events listen" needs --port`)
+    }).pipe(Effect.provide(PlatformLive)))
 
-  it.live(
-    "listen prints each verified event as one JSON line; a forged one gets 401 and prints nothing",
+  it.scopedLive(
+    "listen prints each verified event as one JSON line, a forged one gets 401 and prints nothing, and a restarted " +
+      "listener still knows the portal",
     () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator
-        const tokens = Path.join(Fs.mkdtempSync(Path.join(Os.tmpdir(), "b24-listen-")), "tokens.json")
-        const child = yield* Effect.acquireRelease(
-          Effect.sync(() =>
-            ChildProcess.spawn(
-              Path.join(import.meta.dirname, "..", "node_modules", ".bin", "tsx"),
-              [Path.join(import.meta.dirname, "..", "src", "bin.ts"), "events", "listen", "--port", "0"],
-              { env: { ...process.env, B24_TOKEN_FILE: tokens } }
-            )
-          ),
-          (child) => Effect.sync(() => child.kill())
-        )
-        const lines: Array<string> = []
-        let out = ""
-        child.stdout.on("data", (chunk) => {
-          out += String(chunk)
-          const parts = out.split("\n")
-          out = parts.pop()!
-          lines.push(...parts.filter((line) => line.length > 0))
-        })
-        const url = yield* Effect.async<string>((resume) => {
-          let err = ""
-          child.stderr.on("data", (chunk) => {
-            err += String(chunk)
-            const found = /listening for events on (http:\/\/\S+)/.exec(err)
-            if (found !== null) resume(Effect.succeed(found[1]!))
-          })
-        }).pipe(Effect.timeout("60 seconds"), Effect.orDie)
-        const wait = (n: number) =>
-          Effect.gen(function*() {
-            for (let i = 0; i < 500 && lines.length < n; i++) yield* Effect.sleep("10 millis")
-          })
+        const { dir, env } = yield* home
+        const tokenFile = Path.join(dir, "receiver", "tokens.json")
+        Fs.mkdirSync(Path.dirname(tokenFile))
+        const first = yield* listen(tokenFile, env)
 
-        emulator.install({ handler: url })
-        yield* wait(1)
-        const install = JSON.parse(lines[0]!)
+        emulator.install({ handler: first.url })
+        yield* first.waitFor(1)
+        const install = JSON.parse(first.lines[0]!)
         expect(install).toMatchObject({ _tag: "ONAPPINSTALL", auth: { application_token: "<redacted>" } })
-        expect(lines[0]).not.toContain(emulator.events.applicationTokens.get(emulator.oauth.clientId)!)
-        expect(Fs.statSync(tokens).mode & 0o777).toBe(0o600)
+        const applicationToken = emulator.events.applicationTokens.get(emulator.oauth.clientId)!
+        expect(first.lines[0]).not.toContain(applicationToken)
+        expect(Fs.statSync(tokenFile).mode & 0o777).toBe(0o600)
 
         const token = Redacted.value(emulator.oauth.issue(1).accessToken)
         const rest = (method: string, params: Record<string, unknown>) =>
@@ -106,23 +105,32 @@ describe("b24 events", () => {
               method: "POST",
               headers: { "content-type": "application/json" },
               body: JSON.stringify({ ...params, auth: token })
-            }).then((r) => r.json())
+            }).then((answer) => answer.json())
           )
-        yield* rest("event.bind", { event: "ONAPPTEST", handler: url })
-        const forged = yield* Effect.promise(() =>
-          fetch(url, {
-            method: "POST",
-            headers: { "content-type": "application/x-www-form-urlencoded" },
-            body:
-              `event=ONAPPTEST&ts=1&auth[member_id]=${install.auth.member_id}&auth[domain]=x&auth[application_token]=forged`
-          }).then((r) => r.status)
-        )
-        expect(forged).toBe(401)
+        const forge = (url: string) =>
+          Effect.promise(() =>
+            fetch(url, {
+              method: "POST",
+              headers: { "content-type": "application/x-www-form-urlencoded" },
+              body: `event=ONAPPTEST&ts=1&auth[member_id]=${install.auth.member_id}&auth[domain]=x&` +
+                "auth[application_token]=forged"
+            }).then((answer) => answer.status)
+          )
+        yield* rest("event.bind", { event: "ONAPPTEST", handler: first.url })
+        expect(yield* forge(first.url)).toBe(401)
         yield* rest("event.test", { hello: "world" })
-        yield* wait(2)
-        expect(lines.length).toBe(2)
-        expect(JSON.parse(lines[1]!)).toMatchObject({ _tag: "ONAPPTEST", data: { QUERY: { hello: "world" } } })
-      }).pipe(Effect.provide(Emulator.layer()), Effect.scoped),
-    90_000
+        yield* first.waitFor(2)
+        expect(first.lines.length).toBe(2)
+        expect(JSON.parse(first.lines[1]!)).toMatchObject({ _tag: "ONAPPTEST", data: { QUERY: { hello: "world" } } })
+        expect(first.stderr()).toContain("event refused")
+
+        // A new listener on the same token file verifies the portal without a new ONAPPINSTALL.
+        const second = yield* listen(tokenFile, env)
+        yield* rest("event.bind", { event: "ONAPPTEST", handler: second.url })
+        yield* rest("event.test", { again: "yes" })
+        yield* second.waitFor(1)
+        expect(JSON.parse(second.lines[0]!)).toMatchObject({ _tag: "ONAPPTEST", data: { QUERY: { again: "yes" } } })
+        expect(yield* forge(second.url)).toBe(401)
+      }).pipe(Effect.provide(Emulator.layer()), Effect.provide(PlatformLive))
   )
 })

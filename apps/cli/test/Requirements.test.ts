@@ -1,7 +1,7 @@
 /**
- * The CLI's transport names its policies in its requirements: `Cli.ts` builds the layer a command runs on as a
- * `Cli.PortalLayer`, which may require nothing but an HttpClient, so the webhook transport must get
- * `Cli.TransportPolicies` there, and leaving them (or any one of them) out does not compile. Checked by `tsc -b`:
+ * The CLI's transport names its policies in its requirements: `Portal.layer` builds the layer a command runs on as a
+ * `Portal.Transport`, which may require nothing but an HttpClient, files and the profiles, so the webhook transport
+ * must get `Portal.policies` there, and leaving them (or any one of them) out does not compile. Checked by `tsc -b`:
  * each `@ts-expect-error` line compiles only while the requirement it names is there, and the complete composition
  * beside them must compile. The layers are never built.
  */
@@ -9,25 +9,25 @@ import { Bitrix24Http, PortalLimits, RetryPolicy } from "@bitrix24-effect/http"
 import { describe, expect, it } from "@effect/vitest"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as Cli from "../src/Cli.js"
+import * as Portal from "../src/Portal.js"
 
 const url = Redacted.make("https://example.bitrix24.com/rest/1/code/")
 
 describe("the CLI cannot be composed without its transport policies", () => {
-  it("a Cli.PortalLayer is the webhook transport with Cli.TransportPolicies, each of its parts", () => {
-    const complete: Cli.PortalLayer = Bitrix24Http.layerWebhook(url).pipe(Layer.provide(Cli.TransportPolicies))
-    // @ts-expect-error Cli.ts without Layer.provide(TransportPolicies)
-    const none: Cli.PortalLayer = Bitrix24Http.layerWebhook(url)
+  it("a Portal.Transport is the webhook transport with Portal.policies, each of its parts", () => {
+    const complete: Portal.Transport = Bitrix24Http.layerWebhook(url).pipe(Layer.provide(Portal.policies))
+    // @ts-expect-error Portal.ts without Layer.provide(policies)
+    const none: Portal.Transport = Bitrix24Http.layerWebhook(url)
     // @ts-expect-error without the retry policy
-    const noRetry: Cli.PortalLayer = Bitrix24Http.layerWebhook(url).pipe(
+    const noRetry: Portal.Transport = Bitrix24Http.layerWebhook(url).pipe(
       Layer.provide(Layer.merge(PortalLimits.layerConfig(), PortalLimits.layerRateLimiterMemory))
     )
     // @ts-expect-error without the portal limits
-    const noLimits: Cli.PortalLayer = Bitrix24Http.layerWebhook(url).pipe(
+    const noLimits: Portal.Transport = Bitrix24Http.layerWebhook(url).pipe(
       Layer.provide(Layer.merge(RetryPolicy.layerConfig(), PortalLimits.layerRateLimiterMemory))
     )
     // @ts-expect-error without the rate limiter of the leaky bucket
-    const noRateLimiter: Cli.PortalLayer = Bitrix24Http.layerWebhook(url).pipe(
+    const noRateLimiter: Portal.Transport = Bitrix24Http.layerWebhook(url).pipe(
       Layer.provide(Layer.merge(RetryPolicy.layerConfig(), PortalLimits.layerConfig()))
     )
     expect([complete, none, noRetry, noLimits, noRateLimiter].every(Layer.isLayer)).toBe(true)

@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as ChildProcess from "node:child_process"
 import * as Path from "node:path"
-import * as Cli from "../src/Cli.js"
+import * as Failure from "../src/Failure.js"
 
 const b24 = (env: Record<string, string>) =>
   Effect.async<{ code: number | null; stdout: string; stderr: string }>((resume) => {
@@ -23,7 +23,7 @@ describe("b24 with B24_REDIS_URL", () => {
   it.live("Redis out of reach: a clear failure naming host and port, never the password", () =>
     Effect.gen(function*() {
       const run = yield* b24({ B24_REDIS_URL: "redis://:pa55w0rd@127.0.0.1:1" })
-      expect(run.code).toBe(Cli.ExitCode.failure)
+      expect(run.code).toBe(Failure.ExitCode.failure)
       expect(run.stdout).toBe("")
       expect(run.stderr).toContain("Redis at 127.0.0.1:1 cannot be reached")
       expect(run.stdout + run.stderr).not.toContain("pa55w0rd")

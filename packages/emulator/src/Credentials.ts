@@ -17,8 +17,8 @@ export interface Webhook {
 
 /**
  * An OAuth application (a local or Marketplace app) as the fixture declares it: its `client_id`, its
- * `client_secret` (generated at start when absent), the scopes its tokens carry and its status as `app.info`
- * reports it (`F` free, `D` demo, `T` trial, `P` paid, `L` local; wire sheet §4).
+ * `client_secret` (generated at start when absent), the scopes its tokens carry, its status as `app.info`
+ * reports it (`F` free, `D` demo, `T` trial, `P` paid, `L` local; wire sheet §4) and its handler URL.
  *
  * @since 0.1.0
  * @category schemas
@@ -27,7 +27,9 @@ export const Application = Schema.Struct({
   clientId: Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9._-]{1,128}$/)),
   clientSecret: Schema.optional(Schema.Redacted(Schema.String.pipe(Schema.minLength(8)))),
   scopes: Schema.optionalWith(Schema.Array(Schema.String), { default: () => ["imopenlines", "imconnector", "im"] }),
-  status: Schema.optionalWith(Schema.Literal("F", "D", "T", "P", "L"), { default: () => "L" as const })
+  status: Schema.optionalWith(Schema.Literal("F", "D", "T", "P", "L"), { default: () => "L" as const }),
+  /** The application's registered handler URL: where `/oauth/authorize/` sends the user without a `redirect_uri`. */
+  redirectUri: Schema.optional(Schema.String)
 })
 
 /**
@@ -54,6 +56,7 @@ export interface RegisteredApplication {
   readonly clientSecret: Redacted.Redacted<string>
   readonly scopes: ReadonlySet<string>
   readonly status: "F" | "D" | "T" | "P" | "L"
+  readonly redirectUri: string | undefined
 }
 
 /**
@@ -86,6 +89,20 @@ export interface RefreshToken {
 }
 
 /**
+ * An authorization code handed out by `/oauth/authorize/`: single use, valid for 30 seconds, for one application
+ * and the user who authorized it (wire sheet §4).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AuthorizationCode {
+  readonly code: string
+  readonly clientId: string
+  readonly userId: number
+  readonly expiresAt: number
+}
+
+/**
  * The credential tables.
  *
  * @since 0.1.0
@@ -96,6 +113,7 @@ export interface Credentials {
   readonly tokens: Map<string, AccessToken>
   readonly applications: Array<RegisteredApplication>
   readonly refreshTokens: Map<string, RefreshToken>
+  readonly codes: Map<string, AuthorizationCode>
 }
 
 /**
@@ -125,6 +143,37 @@ export const accessTokenLifetimeMs = 3600 * 1000
  * @category constants
  */
 export const refreshTokenLifetimeMs = 180 * 24 * 3600 * 1000
+
+/**
+ * The lifetime of an authorization code: 30 seconds, in milliseconds (wire sheet §4).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const authorizationCodeLifetimeMs = 30 * 1000
+
+/**
+ * Issues a single-use authorization code for a user of an application, valid for 30 seconds from `now` (epoch
+ * milliseconds).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const issueCode = (
+  credentials: Credentials,
+  now: number,
+  application: RegisteredApplication,
+  userId: number
+): AuthorizationCode => {
+  const code: AuthorizationCode = {
+    code: randomCode(32),
+    clientId: application.clientId,
+    userId,
+    expiresAt: now + authorizationCodeLifetimeMs
+  }
+  credentials.codes.set(code.code, code)
+  return code
+}
 
 /**
  * Issues an OAuth access token for a user, valid for one hour from `now` (epoch milliseconds).
@@ -214,7 +263,8 @@ export const make = (fixture: Source, now: number): Credentials => {
     webhooks: [],
     tokens: new Map(),
     applications: [],
-    refreshTokens: new Map()
+    refreshTokens: new Map(),
+    codes: new Map()
   }
   fill(credentials, fixture, now)
   return credentials
@@ -243,11 +293,13 @@ export const fill = (credentials: Credentials, fixture: Source, now: number): vo
       clientId: a.clientId,
       clientSecret: a.clientSecret ?? Redacted.make(randomCode(40)),
       scopes: new Set(a.scopes),
-      status: a.status
+      status: a.status,
+      redirectUri: a.redirectUri
     }))
   )
   credentials.tokens.clear()
   credentials.refreshTokens.clear()
+  credentials.codes.clear()
   const first = credentials.webhooks[0]
   const app = credentials.applications[0]
   if (first !== undefined && app !== undefined) issuePair(credentials, now, app, first.userId)

@@ -1,11 +1,13 @@
 /**
  * The emulator as a service: an in-memory Bitrix24 portal served over HTTP (or HTTPS) on loopback, with the
  * credentials a client needs, a controllable clock, the portal's limits, fault switches and a control API.
- * `layer` starts it (an ephemeral port by default) for tests and for the apps' embedded default.
+ * `layer` starts it (an ephemeral port by default) for tests and for the apps' embedded default; with
+ * `listen: false` it opens no socket and is reached in process through its `app` (see `InProcess`).
  *
  * @since 0.1.0
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as Context from "effect/Context"
@@ -77,8 +79,13 @@ export interface OAuth {
  * @category models
  */
 export interface Service {
-  /** The base URL, e.g. `http://127.0.0.1:8090` (`https://` with `tls`). */
+  /** The base URL, e.g. `http://127.0.0.1:8090` (`https://` with `tls`); {@link inProcessUrl} without a socket. */
   readonly url: string
+  /**
+   * The whole emulator (REST, OAuth, control API) as an `@effect/platform` HttpApp, to serve elsewhere or to call in
+   * process (`InProcess.httpClient`). Faults that drop the connection need a real socket.
+   */
+  readonly app: HttpApp.Default
   /** The inbound webhook URL of the first fixture webhook (user 1 by default), ending in `/`. */
   readonly webhookUrl: Redacted.Redacted<string>
   /** The inbound webhook URL of another user's webhook. Dies when the fixture has none for that user. */
@@ -151,6 +158,11 @@ export class Emulator extends Context.Tag("@bitrix24-effect/emulator/Emulator")<
  * @category models
  */
 export interface Options {
+  /**
+   * Whether to listen on a socket (default `true`). With `false` nothing is opened: `url` is {@link inProcessUrl}
+   * and the emulator is reached through `app` (see `InProcess`); `port`, `host`, `tls` and `latency` do not apply.
+   */
+  readonly listen?: boolean | undefined
   /** The port; 0 (the default) picks a free one. */
   readonly port?: number | undefined
   /** The address to listen on; default `127.0.0.1`. */
@@ -202,6 +214,15 @@ export interface Latency {
   readonly jitterMs?: number | undefined
 }
 
+/**
+ * The base URL of an emulator that does not listen (`listen: false`): the reserved `.invalid` domain, which never
+ * resolves, so a request that escapes the in-process client fails at once instead of reaching a real host.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const inProcessUrl = "http://emulator.invalid"
+
 const decodeFixture = Schema.decodeUnknownEither(Fixture.Fixture)
 
 /**
@@ -237,6 +258,47 @@ const toJson = (value: unknown): unknown => {
   return out
 }
 
+/** Listens on a Node server (HTTP, or HTTPS with `tls`) answering with `app`; answers the URL and certificate. */
+const serve = (
+  options: Options,
+  instance: Instance,
+  app: HttpApp.Default
+): Effect.Effect<
+  { readonly certificate: string | undefined; readonly url: string },
+  HttpServerError.ServeError,
+  Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const host = options.host ?? "127.0.0.1"
+    const tls = options.tls === true ? yield* Tls.selfSigned(host) : options.tls
+    const nodeServer = tls === undefined
+      ? Http.createServer()
+      : Https.createServer({ cert: tls.cert, key: tls.key })
+    const server = yield* NodeHttpServer.make(() => nodeServer as unknown as Http.Server, {
+      port: options.port ?? 0,
+      host
+    })
+    // Runs before the server's own close: calls held open by a latency fault must not delay the shutdown.
+    yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer.closeAllConnections()))
+    const address = server.address
+    const scheme = tls === undefined ? "http" : "https"
+    const url = address._tag === "TcpAddress"
+      ? `${scheme}://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`
+      : `${scheme}://unix:${address.path}`
+    // No span per REST call, and the plain calls answered by Server.listener without a fiber: the emulator must not
+    // be a benchmark's bottleneck. Everything else runs through the Effect handler of Server.app.
+    const fallback = yield* NodeHttpServer.makeHandler(app).pipe(
+      Effect.locally(HttpMiddleware.currentTracerDisabledWhen, () => true)
+    )
+    const direct = Server.listener(instance, fallback)
+    const onRequest = options.latency === undefined || options.latency.ms <= 0
+      ? direct
+      : delayed(options.latency, options.seed ?? 1, direct)
+    nodeServer.on("request", onRequest)
+    yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer.off("request", onRequest)))
+    return { certificate: tls?.cert, url }
+  })
+
 /**
  * Starts an emulator for the lifetime of the scope.
  *
@@ -245,7 +307,6 @@ const toJson = (value: unknown): unknown => {
  */
 export const make = (options: Options = {}): Effect.Effect<Service, HttpServerError.ServeError, Scope.Scope> =>
   Effect.gen(function*() {
-    const host = options.host ?? "127.0.0.1"
     const profile = options.profile ?? "cloud"
     const clock = PortalClock.make(options.clock ?? "system", options.clockStart)
     let fixture = Schema.decodeUnknownSync(Fixture.Fixture)(options.fixture ?? Fixture.defaultFixture)
@@ -292,21 +353,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
     SessionEvents.remember(instance)
     let initialToken = [...credentials.tokens.values()][0]?.token ?? ""
 
-    const tls = options.tls === true ? yield* Tls.selfSigned(host) : options.tls
-    const nodeServer = tls === undefined
-      ? Http.createServer()
-      : Https.createServer({ cert: tls.cert, key: tls.key })
-    const server = yield* NodeHttpServer.make(() => nodeServer as unknown as Http.Server, {
-      port: options.port ?? 0,
-      host
-    })
-    // Runs before the server's own close: calls held open by a latency fault must not delay the shutdown.
-    yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer.closeAllConnections()))
-    const address = server.address
-    const scheme = tls === undefined ? "http" : "https"
-    const url = address._tag === "TcpAddress"
-      ? `${scheme}://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`
-      : `${scheme}://unix:${address.path}`
+    const app = Server.app(instance)
+    const { certificate, url } = options.listen === false
+      ? { certificate: undefined, url: inProcessUrl }
+      : yield* serve(options, instance, app)
     instance.baseUrl = url
 
     const webhookUrlFor = (userId: number) => {
@@ -407,6 +457,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
 
     const service: Service = {
       url,
+      app,
       get webhookUrl() {
         const first = credentials.webhooks[0]
         return first === undefined ? Redacted.make("") : webhookUrlFor(first.userId)
@@ -435,7 +486,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
       setLimits: limits.set,
       faults: faults.list,
       setFaults: faults.set,
-      certificate: tls?.cert,
+      certificate,
       profile,
       controlUrl: `${url}/_emulator`,
       reset,
@@ -512,18 +563,6 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
     }
     instance.control = yield* ControlServer.make(operations)
     yield* Delivery.start(events)
-
-    // No span per REST call, and the plain calls answered by Server.listener without a fiber: the emulator must not
-    // be a benchmark's bottleneck. Everything else runs through the Effect handler of Server.app.
-    const fallback = yield* NodeHttpServer.makeHandler(Server.app(instance)).pipe(
-      Effect.locally(HttpMiddleware.currentTracerDisabledWhen, () => true)
-    )
-    const direct = Server.listener(instance, fallback)
-    const onRequest = options.latency === undefined || options.latency.ms <= 0
-      ? direct
-      : delayed(options.latency, options.seed ?? 1, direct)
-    nodeServer.on("request", onRequest)
-    yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer.off("request", onRequest)))
     return service
   })
 

@@ -6,9 +6,10 @@
  * optional trailing slash; the OAuth token endpoint at `/oauth/token/`; and hands `/_emulator/...` to the control
  * API. Params are merged as the server does: query string first, then a POST body (JSON, form-urlencoded, multipart
  * or raw `parse_str` with PHP bracket keys) overriding it (wire sheet §1.1, §1.2). Method names are
- * case-insensitive. A body over `WireRequest.maxBodyBytes`, bracket keys deeper than `WireRequest.maxKeyNesting` or
- * JSON deeper than `Wire.maxDepth` are answered HTTP 400 with the method's documented code for the field (or
- * `ERROR_ARGUMENT`) before anything else.
+ * case-insensitive. The portal's OAuth authorize step is at `/oauth/authorize/` (see `OAuthServer.authorize`). A
+ * body over `WireRequest.maxBodyBytes`, bracket keys deeper than `WireRequest.maxKeyNesting` or JSON deeper than
+ * `Wire.maxDepth` are answered HTTP 400 with the method's documented code for the field (or `ERROR_ARGUMENT`) before
+ * anything else.
  *
  * Each REST request goes through, in order: the fault switches, the leaky bucket (503 `QUERY_LIMIT_EXCEEDED`), auth
  * (`NO_AUTH_FOUND`, `invalid_token`, `expired_token`, `OVERLOAD_LIMIT`), the method lookup
@@ -31,7 +32,7 @@ import * as Either from "effect/Either"
 import type * as Http from "node:http"
 import { drop, faultBefore, sleepReal, toResponse, truncate } from "./internal/faultReply.js"
 import type { Instance } from "./internal/instance.js"
-import { classify, type Context, readCall } from "./internal/pipeline.js"
+import { authorizeReply, classify, type Context, readCall } from "./internal/pipeline.js"
 
 const notFound = HttpServerResponse.text("Not Found", { status: 404 })
 
@@ -58,6 +59,7 @@ export const app = (instance: Instance): HttpApp.Default =>
     }
     const requestNo = ++instance.counters.requests
     if (target._tag === "none") return Effect.succeed(notFound)
+    if (target._tag === "authorize") return Effect.succeed(toResponse(authorizeReply(instance, target.search)))
     if (request.method === "OPTIONS") return Effect.succeed(preflight)
     return Effect.flatMap(readBody(request), (body) => {
       const call = readCall(instance, target, {

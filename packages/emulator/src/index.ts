@@ -56,6 +56,11 @@ export * as Handlers from "./Handlers.js"
 /**
  * @since 0.1.0
  */
+export * as InProcess from "./InProcess.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Journal from "./Journal.js"
 
 /**

@@ -257,3 +257,94 @@ describe("§4 the OAuth token endpoint (/oauth/token/)", () => {
       })
     ))
 })
+
+describe("§4 the authorize step (/oauth/authorize/) and the authorization_code grant", () => {
+  const authorize = (emulator: { readonly url: string }, query: Record<string, string>) =>
+    request(`${emulator.url}/oauth/authorize/?${new URLSearchParams(query)}`, { redirect: "manual" })
+  const codeForm = (clientId: string, clientSecret: string, code: string) =>
+    new URLSearchParams({ grant_type: "authorization_code", client_id: clientId, client_secret: clientSecret, code })
+      .toString()
+
+  it.effect("redirects with code, state, domain, member_id, scope and server_domain; the code buys a token pair once", () =>
+    withPortal((emulator) =>
+      Effect.gen(function*() {
+        const answer = yield* authorize(emulator, {
+          client_id: emulator.oauth.clientId,
+          state: "s-123",
+          redirect_uri: "http://127.0.0.1:9/callback?keep=1"
+        })
+        strictEqual(answer.status, 302)
+        const location = new URL(answer.headers.get("location")!)
+        strictEqual(`${location.origin}${location.pathname}`, "http://127.0.0.1:9/callback")
+        const query = Object.fromEntries(location.searchParams)
+        deepStrictEqual(Object.keys(query).sort(), [
+          "code",
+          "domain",
+          "keep",
+          "member_id",
+          "scope",
+          "server_domain",
+          "state"
+        ])
+        strictEqual(query.state, "s-123")
+        strictEqual(query.domain, new URL(emulator.url).host)
+        strictEqual(query.scope, "imopenlines,imconnector,im")
+        const secret = Redacted.value(emulator.oauth.clientSecret)
+        const tokens = yield* postForm(emulator.oauth.tokenUrl, codeForm(emulator.oauth.clientId, secret, query.code!))
+        strictEqual(tokens.status, 200, tokens.text)
+        strictEqual(tokens.body.user_id, 1)
+        strictEqual(tokens.body.client_endpoint, `${emulator.url}/rest/`)
+        strictEqual(tokens.body.member_id, query.member_id)
+        assertSuccess(yield* callOAuth(emulator, tokens.body.access_token, "im.chat.mute", { CHAT_ID: 1489 }))
+        const again = yield* postForm(emulator.oauth.tokenUrl, codeForm(emulator.oauth.clientId, secret, query.code!))
+        strictEqual(again.status, 400)
+        strictEqual(again.body.error, "invalid_grant")
+      })
+    ))
+
+  it.effect("a code lives 30 seconds and belongs to its application", () =>
+    withPortal((emulator) =>
+      Effect.gen(function*() {
+        const codeOf = (clientId: string) =>
+          Effect.map(
+            authorize(emulator, { client_id: clientId, redirect_uri: "http://127.0.0.1:9/" }),
+            (answer) => new URL(answer.headers.get("location")!).searchParams.get("code")!
+          )
+        const late = yield* codeOf("local.first.app")
+        emulator.clock.advance(30_001)
+        const expired = yield* postForm(emulator.oauth.tokenUrl, codeForm("local.first.app", "first-secret-123", late))
+        strictEqual(expired.body.error, "invalid_grant")
+        const other = yield* codeOf("local.first.app")
+        const stolen = yield* postForm(emulator.oauth.tokenUrl, codeForm("app.second", "second-secret-456", other))
+        strictEqual(stolen.status, 400)
+        strictEqual(stolen.body.error, "invalid_grant")
+      }), {
+      applications: [
+        { clientId: "local.first.app", clientSecret: "first-secret-123" },
+        { clientId: "app.second", clientSecret: "second-secret-456" }
+      ]
+    }))
+
+  it.effect("the registered handler URL is used without redirect_uri; refusals are JSON errors", () =>
+    withPortal((emulator) =>
+      Effect.gen(function*() {
+        const registered = yield* authorize(emulator, { client_id: "local.app" })
+        strictEqual(registered.status, 302)
+        assertTrue(registered.headers.get("location")!.startsWith("https://app.example.com/handler?"))
+        const unknown = yield* authorize(emulator, { client_id: "nobody", redirect_uri: "http://127.0.0.1:9/" })
+        strictEqual(unknown.status, 401)
+        strictEqual(unknown.body.error, "invalid_client")
+        const missing = yield* authorize(emulator, {})
+        strictEqual(missing.status, 400)
+        strictEqual(missing.body.error, "invalid_request")
+        const nowhere = yield* authorize(emulator, { client_id: "app.bare", redirect_uri: "javascript:alert(1)" })
+        strictEqual(nowhere.status, 400)
+        strictEqual(nowhere.body.error, "invalid_request")
+        strictEqual(emulator.journal.length, 0)
+      }), {
+      applications: [
+        { clientId: "local.app", redirectUri: "https://app.example.com/handler" },
+        { clientId: "app.bare" }
+      ]
+    }))
+})

@@ -136,6 +136,12 @@ export const parseWebhookUrl = (url: Redacted.Redacted<string>): Either.Either<W
   if (value.length === 0) return Either.left(new InvalidWebhookUrl({ reason: "empty" }))
   const match = webhookPattern.exec(value)
   if (match === null) return Either.left(new InvalidWebhookUrl({ reason: "not of the inbound webhook form" }))
+  try {
+    // The pattern lets through what URL cannot parse (an unclosed IPv6 address, a bad port).
+    new URL(match[1]!)
+  } catch {
+    return Either.left(new InvalidWebhookUrl({ reason: "the portal address is not a valid URL" }))
+  }
   return Either.right({ portal: match[1]! + match[2]!, userId: match[3]!, code: Redacted.make(match[4]!) })
 }
 

@@ -187,27 +187,44 @@ const describeCause = (cause: unknown): string => {
 }
 
 /**
- * Exchanges a refresh token for a new pair (wire sheet §4: `POST` form body to the token endpoint). The answer's
- * `expires_in` is counted from the local clock. Fails with {@link ReauthorizationRequired} for `invalid_grant` and
- * `invalid_client`, else {@link TokenRefreshFailed}. Neither error contains a token or the secret.
+ * The portal's authorize page for an application (wire sheet §4): `{portal}/oauth/authorize/?client_id=…&state=…`,
+ * where the user approves the application and is sent back to `redirectUri` (or to the application's registered
+ * handler URL when absent) with a `code` that lives 30 seconds. `portal` is the portal's address
+ * (`https://example.bitrix24.com`; a path is ignored).
  *
  * @since 0.1.0
- * @category refresh
+ * @category authorization
  */
-export const refresh = (
+export const authorizeUrl = (
+  portal: string,
+  options: { readonly clientId: string; readonly state: string; readonly redirectUri?: string | undefined }
+): string => {
+  const url = new URL("/oauth/authorize/", portal)
+  url.searchParams.set("client_id", options.clientId)
+  url.searchParams.set("state", options.state)
+  if (options.redirectUri !== undefined) url.searchParams.set("redirect_uri", options.redirectUri)
+  return url.toString()
+}
+
+/**
+ * Asks the token endpoint for tokens (wire sheet §4: `POST` form body with the grant's params, the client id and the
+ * secret). The answer's `expires_in` is counted from the local clock. Fails with {@link ReauthorizationRequired} for
+ * `invalid_grant`, `invalid_client` and `invalid_request`, else {@link TokenRefreshFailed}; neither error contains a
+ * token, a code or the secret.
+ */
+const grant = (
   application: Application,
-  refreshToken: Redacted.Redacted<string>,
-  options: { readonly timeout?: Duration.DurationInput | undefined } = {}
+  params: Readonly<Record<string, string>>,
+  options: { readonly timeout?: Duration.DurationInput | undefined }
 ): Effect.Effect<TokenStore.Tokens, OAuthError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const client = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
     const request = HttpClientRequest.post(application.tokenUrl).pipe(
       HttpClientRequest.acceptJson,
       HttpClientRequest.bodyUrlParams({
-        grant_type: "refresh_token",
+        ...params,
         client_id: application.clientId,
-        client_secret: Redacted.value(application.clientSecret),
-        refresh_token: Redacted.value(refreshToken)
+        client_secret: Redacted.value(application.clientSecret)
       })
     )
     const failed = (reason: TokenRefreshFailed["reason"], description: string, status?: number) =>
@@ -263,6 +280,36 @@ export const refresh = (
       ...(value.scope === undefined ? {} : { scope: value.scope })
     }
   })
+
+/**
+ * Exchanges a refresh token for a new pair (wire sheet §4: `grant_type=refresh_token`). Fails with
+ * {@link ReauthorizationRequired} for `invalid_grant` and `invalid_client`, else {@link TokenRefreshFailed}.
+ *
+ * @since 0.1.0
+ * @category refresh
+ */
+export const refresh = (
+  application: Application,
+  refreshToken: Redacted.Redacted<string>,
+  options: { readonly timeout?: Duration.DurationInput | undefined } = {}
+): Effect.Effect<TokenStore.Tokens, OAuthError, HttpClient.HttpClient> =>
+  grant(application, { grant_type: "refresh_token", refresh_token: Redacted.value(refreshToken) }, options)
+
+/**
+ * Exchanges the `code` of the authorize step (see {@link authorizeUrl}) for the first token pair (wire sheet §4:
+ * `grant_type=authorization_code`; the code lives 30 seconds and works once). Fails with
+ * {@link ReauthorizationRequired} when the code is refused (`invalid_grant`) or the application is (`invalid_client`),
+ * else {@link TokenRefreshFailed}.
+ *
+ * @since 0.1.0
+ * @category authorization
+ */
+export const exchangeCode = (
+  application: Application,
+  code: Redacted.Redacted<string>,
+  options: { readonly timeout?: Duration.DurationInput | undefined } = {}
+): Effect.Effect<TokenStore.Tokens, OAuthError, HttpClient.HttpClient> =>
+  grant(application, { grant_type: "authorization_code", code: Redacted.value(code) }, options)
 
 /**
  * A portal's OAuth session: the current tokens, refreshed ahead of expiry, and a single-flight renewal for when the

@@ -525,7 +525,9 @@ describe("parseWebhookUrl (wire sheet §1.1: https://{portal}/rest/{user_id}/{co
       "https://x.bitrix24.com/rest/1/",
       "https://x.bitrix24.com/rest/",
       "ftp://x.bitrix24.com/rest/1/s3cr3tjunk/",
-      "https://x.bitrix24.com/rest/1/s3cr3tjunk/extra/more"
+      "https://x.bitrix24.com/rest/1/s3cr3tjunk/extra/more",
+      "http://[::1/rest/1/s3cr3tjunk/",
+      "https://x.bitrix24.com:99999/rest/1/s3cr3tjunk/"
     ]
     for (const url of junk) {
       const result = parse(url)

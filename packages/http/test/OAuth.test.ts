@@ -262,6 +262,37 @@ describe("Bitrix24Http.layerOAuth: tokens that refresh themselves (wire sheet §
       })
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
+  it.effect("authorization code: authorizeUrl leads to the redirect with the code; exchangeCode buys a working pair once", () =>
+    withEmulator((emulator) =>
+      Effect.gen(function*() {
+        const url = OAuth.authorizeUrl(emulator.url, {
+          clientId: emulator.oauth.clientId,
+          state: "st-1",
+          redirectUri: "http://127.0.0.1:9/cb"
+        })
+        strictEqual(new URL(url).pathname, "/oauth/authorize/")
+        const redirect = yield* Effect.promise(() => fetch(url, { redirect: "manual" }))
+        const location = new URL(redirect.headers.get("location")!)
+        strictEqual(location.searchParams.get("state"), "st-1")
+        const app = {
+          clientId: emulator.oauth.clientId,
+          clientSecret: emulator.oauth.clientSecret,
+          tokenUrl: emulator.oauth.tokenUrl
+        }
+        const code = Redacted.make(location.searchParams.get("code")!)
+        const tokens = yield* OAuth.exchangeCode(app, code)
+        strictEqual(tokens.restUrl, `${emulator.url}/rest/`)
+        strictEqual(tokens.userId, 1)
+        const muted = yield* ImChat.mute({ CHAT_ID: 1489 }).pipe(
+          Effect.provide(transport(emulator, TokenStore.makeMemory({ default: tokens })))
+        )
+        strictEqual(muted, true)
+        const reused = yield* Effect.flip(OAuth.exchangeCode(app, code))
+        assertInstanceOf(reused, OAuth.ReauthorizationRequired)
+        strictEqual(reused.code, "invalid_grant")
+        assertFalse(reused.message.includes(Redacted.value(code)))
+      }), oauthPortal))
+
   it.effect("OAuth.layerConfig reads B24_CLIENT_ID, B24_CLIENT_SECRET (redacted) and B24_OAUTH_URL with its default", () =>
     Effect.gen(function*() {
       const read = (entries: ReadonlyArray<readonly [string, string]>) =>

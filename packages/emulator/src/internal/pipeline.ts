@@ -332,13 +332,43 @@ export const tokenReply = (instance: Instance, params: Readonly<Record<string, u
 }
 
 /**
- * Where a request goes: the control API, the OAuth token endpoint, a REST method, or nowhere.
+ * Answers the OAuth authorize step (wire sheet §4), approved at once by the portal's signed-in user, the first
+ * inbound webhook's user: a 302 to the application's `redirect_uri` (or its registered handler URL) with a fresh
+ * `code`, or an OAuth error. A query that cannot be read counts as one without `client_id`.
+ *
+ * @internal
+ */
+export const authorizeReply = (instance: Instance, search: string): Reply => {
+  const params = Either.getOrElse(WireRequest.parseQuery(search.slice(1)), () => ({}))
+  const answer = OAuthServer.authorize(instance.credentials, params, instance.clock.now(), {
+    baseUrl: instance.baseUrl,
+    memberId: instance.memberId,
+    userId: instance.credentials.webhooks[0]?.userId ?? 1
+  })
+  return answer._tag === "Redirect"
+    ? {
+      status: 302,
+      body: "",
+      contentType: "text/plain",
+      headers: { location: answer.location, "cache-control": "no-store" }
+    }
+    : {
+      status: answer.answer.status,
+      body: JSON.stringify(answer.answer.body),
+      contentType: WireEnvelope.contentType.json,
+      headers: { "cache-control": "no-store" }
+    }
+}
+
+/**
+ * Where a request goes: the control API, the OAuth authorize step or token endpoint, a REST method, or nowhere.
  *
  * @internal
  */
 export type Target =
   | { readonly _tag: "control" }
   | { readonly _tag: "none" }
+  | { readonly _tag: "authorize"; readonly search: string }
   | {
     readonly _tag: "call"
     /** `undefined` for the OAuth token endpoint. */
@@ -359,6 +389,7 @@ export const classify = (url: string): Target => {
   if (pathname === "/oauth/token/" || pathname === "/oauth/token") {
     return { _tag: "call", route: undefined, pathname, search }
   }
+  if (pathname === "/oauth/authorize/" || pathname === "/oauth/authorize") return { _tag: "authorize", search }
   if (pathname.startsWith("/rest/")) {
     const route = WireRequest.parseRestPath(pathname)
     return route === undefined ? { _tag: "none" } : { _tag: "call", route, pathname, search }
