@@ -9,13 +9,20 @@
  *
  * @since 0.1.0
  */
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as AST from "effect/SchemaAST"
-import { Bitrix24Client, type CallResponse } from "./Bitrix24Client.js"
+import {
+  Bitrix24Client,
+  type CallResponse,
+  type Service as Bitrix24ClientService,
+  type WireFailure
+} from "./Bitrix24Client.js"
 import * as Envelope from "./Envelope.js"
+import * as ParamsEncoder from "./internal/paramsEncoder.js"
 import * as PortalError from "./PortalError.js"
 import * as Wire from "./Wire.js"
 
@@ -254,30 +261,37 @@ export const make = <
   // Compiled once per declaration; the synchronous (Either) forms save the effect steps of the effectful ones on
   // the hot path (declared wire schemas have no asynchronous parts).
   const encode = Schema.encodeUnknownEither(paramsSchema)
+  // The common params (IDs and Y/N flags) without the schema interpreter; the schema for everything else.
+  const encodeDirectly = ParamsEncoder.make(struct.ast)
   const decode = Schema.decodeUnknown(paramsSchema)
   const decodeResult = Schema.decodeUnknownEither(spec.result)
   const invalid = toInvalidParams(spec.method)
   const batchable = spec.batchable ?? true
 
-  const send = (params: Wire.Params) =>
-    Effect.flatMap(
-      Bitrix24Client,
-      (client) =>
-        Effect.matchEffect(client.call({ method: spec.method, params, idempotent: spec.idempotent, batchable }), {
-          onFailure: (failure) =>
-            Effect.fail(
-              failure._tag === "WireFailure" ? PortalError.fromWire(spec.method, failure, spec.errors) : failure
-            ),
-          onSuccess: (response) => {
-            const result = decodeResult(response.result)
-            return result._tag === "Right"
-              ? Effect.succeed<CallResponse<A>>({ ...response, result: result.right })
-              : Effect.fail(unexpectedResult(spec.method, result.left, response.result))
-          }
-        })
-    )
+  const typed = (failure: WireFailure | PortalError.TransportError) =>
+    failure._tag === "WireFailure" ? PortalError.fromWire(spec.method, failure, spec.errors) : failure
+  // Sends the wire params and finishes in one continuation per outcome: the result decoded and handed to `finish`
+  // (the bare result or the whole response), or the failure typed.
+  const send = <B>(
+    client: Bitrix24ClientService,
+    params: Wire.Params,
+    finish: (response: CallResponse, result: A) => B
+  ) =>
+    Effect.matchEffect(client.call({ method: spec.method, params, idempotent: spec.idempotent, batchable }), {
+      onFailure: (failure) => Effect.fail(typed(failure)),
+      onSuccess: (response) => {
+        const result = decodeResult(response.result)
+        return result._tag === "Right"
+          ? Effect.succeed(finish(response, result.right))
+          : Effect.fail(unexpectedResult(spec.method, result.left, response.result))
+      }
+    })
+  const withResult = (response: CallResponse, result: A): CallResponse<A> => ({ ...response, result })
+  const resultOnly = (_: CallResponse, result: A): A => result
 
   const encodeParamsEither = (params: Params<Fields>): Either.Either<Wire.Params, PortalError.InvalidParams> => {
+    const direct = encodeDirectly?.(params)
+    if (direct !== undefined && (check === undefined || check(params) === undefined)) return Either.right(direct)
     const wire = encode(params)
     return wire._tag === "Right" ? Either.right(wire.right as Wire.Params) : Either.left(invalid(wire.left))
   }
@@ -289,22 +303,27 @@ export const make = <
         ? decode(params).pipe(Effect.mapError(invalid))
         : Effect.fail(tooDeep(spec.method, field))
     })
-  const traced = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
-    Effect.withSpan(effect, `Bitrix24.${spec.method}`, {
-      kind: "client",
-      // No stack trace per call: it costs an Error object on the hot path and says nothing a method name doesn't.
-      captureStackTrace: false,
-      attributes: { "bitrix24.method": spec.method, "bitrix24.idempotent": spec.idempotent }
-    })
-
-  const withResponse = (params: Params<Fields>) =>
-    traced(Effect.suspend((): Effect.Effect<CallResponse<A>, MethodError<Errors>, Bitrix24Client> => {
+  // The call's span is the transport's (`Bitrix24.http`, with the method, portal, batch size, attempts and waits):
+  // one span per call. The params are encoded when the call runs, in the step that reads the client.
+  const sendTyped = <B>(
+    params: Params<Fields>,
+    finish: (response: CallResponse, result: A) => B
+  ): Effect.Effect<B, MethodError<Errors>, Bitrix24Client> =>
+    // One step of the runtime reads the client from the fiber's context (what `Effect.flatMap(Bitrix24Client, ...)`
+    // does in three); the requirement stays in the type.
+    Effect.withFiberRuntime<B, MethodError<Errors>>((fiber) => {
       const wire = encodeParamsEither(params)
-      return wire._tag === "Right" ? send(wire.right) : Effect.fail(wire.left)
-    }))
+      return wire._tag === "Right"
+        ? send(Context.get(fiber.currentContext as Context.Context<Bitrix24Client>, Bitrix24Client), wire.right, finish)
+        : Effect.fail(wire.left)
+    })
+  const withResponse = (params: Params<Fields>) => sendTyped(params, withResult)
   const fromWire = (params: unknown) =>
-    traced(decodeParams(params).pipe(Effect.flatMap(encodeParams), Effect.flatMap(send)))
-  const call = (params: Params<Fields>) => Effect.map(withResponse(params), (response) => response.result)
+    decodeParams(params).pipe(
+      Effect.flatMap(encodeParams),
+      Effect.flatMap((wire) => Effect.flatMap(Bitrix24Client, (client) => send(client, wire, withResult)))
+    )
+  const call = (params: Params<Fields>) => sendTyped(params, resultOnly)
 
   return Object.assign(call, {
     ...spec,

@@ -17,6 +17,7 @@ import type { Wire } from "@bitrix24-effect/core"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberClock from "./internal/fiberClock.js"
 import type * as PortalLimits from "./PortalLimits.js"
 
 interface Entry {
@@ -111,7 +112,7 @@ export const make = (settings: PortalLimits.Operating | "off"): OperatingBudget 
   return {
     check,
     gate: (method) =>
-      Effect.clockWith((clock) => {
+      FiberClock.clockWith((clock) => {
         const wait = decide(method, clock.unsafeCurrentTimeMillis())
         if (wait.kind === "none") return Effect.succeed(wait)
         const log = wait.kind === "reset"
