@@ -332,19 +332,27 @@ export const outcomeOf = (result: BatchResult, key: string): Outcome => {
   return { _tag: "NotExecuted" }
 }
 
-/**
- * One command's response. Its `time` is checked against `Wire.Time` when it is first read: most callers want only
- * the result, and the check is the most expensive part of reading a command.
- */
-const commandResponse = (result: BatchResult, key: string): Bitrix24Client.CallResponse => {
-  let time: Option.Option<Wire.Time> | undefined
-  return {
-    result: result.result[key],
-    get time() {
-      if (time === undefined) time = decodeTime(result.result_time[key])
-      return time
-    },
-    next: number(result.result_next[key]),
-    total: number(result.result_total[key])
+/** The `time` blocks of an answer's commands, each checked against `Wire.Time` once (a transport reads it twice). */
+const commandTimes = new WeakMap<BatchResult, Map<string, Option.Option<Wire.Time>>>()
+
+const timeOf = (result: BatchResult, key: string): Option.Option<Wire.Time> => {
+  let times = commandTimes.get(result)
+  if (times === undefined) {
+    times = new Map()
+    commandTimes.set(result, times)
   }
+  let time = times.get(key)
+  if (time === undefined) {
+    time = decodeTime(result.result_time[key])
+    times.set(key, time)
+  }
+  return time
 }
+
+/** One command's response, its `time` block checked once per answer. */
+const commandResponse = (result: BatchResult, key: string): Bitrix24Client.CallResponse => ({
+  result: result.result[key],
+  time: timeOf(result, key),
+  next: number(result.result_next[key]),
+  total: number(result.result_total[key])
+})
