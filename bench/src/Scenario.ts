@@ -34,7 +34,8 @@ export const groupLetter: Readonly<Record<Group, string>> = {
 
 /**
  * The client and its path: `ours-*` is this transport (`ours-batched`: automatic batching, `ours-explicit`:
- * `Batch.run`, `ours-single`: one request per call), `official-*` the official SDK, `raw*` a bare HTTPS client.
+ * `Batch.run`, `ours-single`: one request per call), `official-*` the official SDK, `raw*` a bare HTTPS client,
+ * `effect-floor` Effect's request batching alone (a resolver that answers at once, no I/O).
  *
  * @since 0.1.0
  * @category models
@@ -48,6 +49,7 @@ export type Client =
   | "official-single"
   | "raw"
   | "raw-batch"
+  | "effect-floor"
 
 /**
  * `loopback`: the emulator answers as fast as it can. `cloud`: every REST request is answered after the configured
