@@ -16,7 +16,7 @@ import type { Client } from "./Scenario.js"
  * @since 0.1.0
  * @category models
  */
-export type Entry = "ClientOurs" | "ClientOfficial" | "ClientRaw"
+export type Entry = "ClientOurs" | "ClientOfficial" | "ClientRaw" | "ClientFloor"
 
 /**
  * The program that runs a client.
@@ -25,7 +25,13 @@ export type Entry = "ClientOurs" | "ClientOfficial" | "ClientRaw"
  * @category utils
  */
 export const entryOf = (client: Client): Entry =>
-  client.startsWith("ours") ? "ClientOurs" : client.startsWith("raw") ? "ClientRaw" : "ClientOfficial"
+  client.startsWith("ours")
+    ? "ClientOurs"
+    : client.startsWith("raw")
+    ? "ClientRaw"
+    : client === "effect-floor"
+    ? "ClientFloor"
+    : "ClientOfficial"
 
 /**
  * The directory of bundled clients: entry name to the path of its `.mjs` file.

@@ -35,9 +35,10 @@ export const groupLetter: Readonly<Record<Group, string>> = {
 
 /**
  * The client and its path: `ours-*` is this transport (`ours-batched`: automatic batching, `ours-explicit`:
- * `Batch.run`, `ours-single`: one request per call), `official-*` the official SDK, `raw*` a bare HTTPS client.
- * The (e) clients are whole processes (see {@link isProcess}): `node -e 0` (the floor of a Node process), `b24
- * --help`, a typed `b24` call and a `b24` bulk run.
+ * `Batch.run`, `ours-single`: one request per call), `official-*` the official SDK, `raw*` a bare HTTPS client,
+ * `effect-floor` Effect's request batching alone (a resolver that answers at once, no I/O). The (e) clients are
+ * whole processes (see {@link isProcess}): `node -e 0` (the floor of a Node process), `b24 --help`, a typed `b24`
+ * call and a `b24` bulk run.
  *
  * @since 0.1.0
  * @category models
@@ -51,6 +52,7 @@ export type Client =
   | "official-single"
   | "raw"
   | "raw-batch"
+  | "effect-floor"
   | "node-e-0"
   | "b24-help"
   | "b24-call"

@@ -118,6 +118,12 @@ export const all: ReadonlyArray<Scenario> = [
   limits("official-batch-by-chunk", "official, batchByChunk", "official-batch-by-chunk", true),
   limits("official-batch-concurrent", "official, 40 batch calls at once", "official-batch-concurrent", true),
   limits("official-single", "official, one request per call", "official-single", false),
+  limits(
+    "effect-floor",
+    "Effect alone, request batching with a resolver that answers at once (no I/O): the floor of automatic batching",
+    "effect-floor",
+    true
+  ),
   throughput("ours-sequential", "ours, sequential", "ours-single", 1, 2_000),
   throughput("official-sequential", "official, sequential", "official-single", 1, 2_000),
   throughput("ours-16", "ours, 16 concurrent", "ours-single", 16, 6_000),

@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import type * as Either from "effect/Either"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
@@ -126,8 +126,20 @@ export const parseCommand = (command: string): { readonly method: string; readon
  */
 export const commandMethods = (params: Wire.Params): ReadonlyArray<readonly [key: string, method: string]> =>
   commands(params).flatMap(([key, value]) =>
-    typeof value === "string" ? [[key, Wire.normalizeMethod(parseCommand(value).method).method] as const] : []
+    typeof value === "string" ? [[key, normalized(parseCommand(value).method)] as const] : []
   )
+
+/** Normalised method names, remembered for the first few hundred names seen (a batch repeats a handful). */
+const normalizedNames = new Map<string, string>()
+
+const normalized = (method: string): string => {
+  let name = normalizedNames.get(method)
+  if (name === undefined) {
+    name = Wire.normalizeMethod(method).method
+    if (normalizedNames.size < 256) normalizedNames.set(method, name)
+  }
+  return name
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // References to earlier answers
@@ -229,9 +241,43 @@ export type BatchResult = typeof BatchResult.Type
 const decodeBatchResult = Schema.decodeUnknownEither(BatchResult)
 const decodedResults = new WeakMap<object, Either.Either<BatchResult, ParseResult.ParseError>>()
 
+const mapKeys = ["result", "result_error", "result_total", "result_next", "result_time"] as const
+const hasOwn = (value: object, key: string) => Object.prototype.hasOwnProperty.call(value, key)
+
+/** A plain object as `JSON.parse` makes it, whose keys a record decoder would copy as they are. */
+const isPlainRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype &&
+  !hasOwn(value, "__proto__")
+
+/**
+ * {@link BatchResult} decoded without the schema interpreter, for an answer as `JSON.parse` makes it: each map absent
+ * (then empty), a list (keyed by index) or a plain object (kept as it is). Anything else answers `undefined`, and the
+ * schema decides. The output equals the schema's (a property test holds them together).
+ */
+const decodeWellFormed = (result: unknown): BatchResult | undefined => {
+  if (!isPlainRecord(result)) return undefined
+  const decoded: Record<string, Readonly<Record<string, unknown>>> = {}
+  for (const key of mapKeys) {
+    const value = hasOwn(result, key) ? result[key] : undefined
+    if (value === undefined) {
+      decoded[key] = {}
+    } else if (Array.isArray(value)) {
+      const keyed: Record<string, unknown> = {}
+      for (let index = 0; index < value.length; index++) keyed[index] = value[index]
+      decoded[key] = keyed
+    } else if (isPlainRecord(value)) {
+      decoded[key] = value
+    } else {
+      return undefined
+    }
+  }
+  return decoded as unknown as BatchResult
+}
+
 /**
  * Decodes the `result` of a `batch` answer (remembered per answer object, as a transport reads each answer twice:
- * for the operating time and for the calls).
+ * for the operating time and for the calls). An answer as `JSON.parse` makes it is read directly; anything else goes
+ * through the {@link BatchResult} schema, with the same outcome.
  *
  * @since 0.1.0
  * @category answers
@@ -240,7 +286,8 @@ export const decodeResult = (result: unknown): Either.Either<BatchResult, ParseR
   if (result === null || typeof result !== "object") return decodeBatchResult(result)
   let value = decodedResults.get(result)
   if (value === undefined) {
-    value = decodeBatchResult(result)
+    const wellFormed = decodeWellFormed(result)
+    value = wellFormed === undefined ? decodeBatchResult(result) : Either.right(wellFormed)
     decodedResults.set(result, value)
   }
   return value
@@ -297,15 +344,32 @@ export const outcomeOf = (result: BatchResult, key: string): Outcome => {
     }
   }
   if (Object.prototype.hasOwnProperty.call(result.result, key)) {
-    return {
-      _tag: "Result",
-      response: {
-        result: result.result[key],
-        time: decodeTime(result.result_time[key]),
-        next: number(result.result_next[key]),
-        total: number(result.result_total[key])
-      }
-    }
+    return { _tag: "Result", response: commandResponse(result, key) }
   }
   return { _tag: "NotExecuted" }
 }
+
+/** The `time` blocks of an answer's commands, each checked against `Wire.Time` once (a transport reads it twice). */
+const commandTimes = new WeakMap<BatchResult, Map<string, Option.Option<Wire.Time>>>()
+
+const timeOf = (result: BatchResult, key: string): Option.Option<Wire.Time> => {
+  let times = commandTimes.get(result)
+  if (times === undefined) {
+    times = new Map()
+    commandTimes.set(result, times)
+  }
+  let time = times.get(key)
+  if (time === undefined) {
+    time = decodeTime(result.result_time[key])
+    times.set(key, time)
+  }
+  return time
+}
+
+/** One command's response, its `time` block checked once per answer. */
+const commandResponse = (result: BatchResult, key: string): Bitrix24Client.CallResponse => ({
+  result: result.result[key],
+  time: timeOf(result, key),
+  next: number(result.result_next[key]),
+  total: number(result.result_total[key])
+})

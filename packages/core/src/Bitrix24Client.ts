@@ -101,12 +101,7 @@ export const callRaw = (
     Bitrix24Client,
     (client) => client.call({ method, params, idempotent: options?.idempotent ?? false, batchable: false })
   ).pipe(
-    Effect.catchTag("WireFailure", (failure) => Effect.fail(PortalError.fromWire(method, failure, []))),
-    Effect.withSpan(`Bitrix24.${method}`, {
-      kind: "client",
-      captureStackTrace: false,
-      attributes: { "bitrix24.method": method }
-    })
+    Effect.catchTag("WireFailure", (failure) => Effect.fail(PortalError.fromWire(method, failure, [])))
   )
 
 /**

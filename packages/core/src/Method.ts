@@ -9,13 +9,21 @@
  *
  * @since 0.1.0
  */
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as AST from "effect/SchemaAST"
-import { ApplicationAuth, Bitrix24Client, type CallResponse } from "./Bitrix24Client.js"
+import {
+  ApplicationAuth,
+  Bitrix24Client,
+  type CallResponse,
+  type Service as Bitrix24ClientService,
+  type WireFailure
+} from "./Bitrix24Client.js"
 import * as Envelope from "./Envelope.js"
+import * as ParamsEncoder from "./internal/paramsEncoder.js"
 import * as PortalError from "./PortalError.js"
 import * as Wire from "./Wire.js"
 
@@ -293,6 +301,8 @@ export const make = <
   // Compiled once per declaration; the synchronous (Either) forms save the effect steps of the effectful ones on
   // the hot path (declared wire schemas have no asynchronous parts).
   const encode = Schema.encodeUnknownEither(paramsSchema)
+  // The common params (IDs and Y/N flags) without the schema interpreter; the schema for everything else.
+  const encodeDirectly = ParamsEncoder.make(struct.ast)
   const decode = Schema.decodeUnknown(paramsSchema)
   const decodeResult = Schema.decodeUnknownEither(spec.result)
   const invalid = toInvalidParams(spec.method)
@@ -301,34 +311,39 @@ export const make = <
   const typeError = (wire: { readonly code: string; readonly description: string }) =>
     PortalError.fromWire(spec.method, { ...wire, status: undefined }, spec.errors)
 
-  const send = (params: Wire.Params) =>
-    Effect.flatMap(
-      Bitrix24Client,
-      (client) =>
-        Effect.matchEffect(client.call({ method: spec.method, params, idempotent: spec.idempotent, batchable }), {
-          onFailure: (failure) =>
-            Effect.fail(
-              failure._tag === "WireFailure" ? PortalError.fromWire(spec.method, failure, spec.errors) : failure
-            ),
-          onSuccess: (response): Effect.Effect<CallResponse<A>, MethodError<Errors>> => {
-            const embedded = embeddedError === undefined ? undefined : embeddedError(response.result)
-            if (embedded !== undefined) return Effect.fail(typeError(embedded))
-            const result = decodeResult(response.result)
-            return result._tag === "Right"
-              ? Effect.succeed<CallResponse<A>>({ ...response, result: result.right })
-              : Effect.fail(unexpectedResult(spec.method, result.left, response.result))
-          }
-        })
-    )
+  const typed = (failure: WireFailure | PortalError.TransportError) =>
+    failure._tag === "WireFailure" ? PortalError.fromWire(spec.method, failure, spec.errors) : failure
+  // Sends the wire params and finishes in one continuation per outcome: the result decoded and handed to `finish`
+  // (the bare result or the whole response), or the failure typed (an error the portal embeds in a success answer
+  // too, for the methods that declare one).
+  const send = <B>(
+    client: Bitrix24ClientService,
+    params: Wire.Params,
+    finish: (response: CallResponse, result: A) => B
+  ): Effect.Effect<B, MethodError<Errors>> =>
+    Effect.matchEffect(client.call({ method: spec.method, params, idempotent: spec.idempotent, batchable }), {
+      onFailure: (failure) => Effect.fail(typed(failure)),
+      onSuccess: (response): Effect.Effect<B, MethodError<Errors>> => {
+        const embedded = embeddedError === undefined ? undefined : embeddedError(response.result)
+        if (embedded !== undefined) return Effect.fail(typeError(embedded))
+        const result = decodeResult(response.result)
+        return result._tag === "Right"
+          ? Effect.succeed(finish(response, result.right))
+          : Effect.fail(unexpectedResult(spec.method, result.left, response.result))
+      }
+    })
+  const withResult = (response: CallResponse, result: A): CallResponse<A> => ({ ...response, result })
+  const resultOnly = (_: CallResponse, result: A): A => result
 
   // A struct without fields is Schema's `{}`, which lets any object through as it is: a method that declares no
   // params takes none and sends none.
   const none = Object.keys(spec.params).length === 0
   const encodeParamsEither = (params: Params<Fields>): Either.Either<Wire.Params, PortalError.InvalidParams> => {
+    if (none) return Either.right({})
+    const direct = encodeDirectly?.(params)
+    if (direct !== undefined && (check === undefined || check(params) === undefined)) return Either.right(direct)
     const wire = encode(params)
-    return wire._tag === "Right"
-      ? Either.right(none ? {} : wire.right as Wire.Params)
-      : Either.left(invalid(wire.left))
+    return wire._tag === "Right" ? Either.right(wire.right as Wire.Params) : Either.left(invalid(wire.left))
   }
   const encodeParams = (params: Params<Fields>) => Effect.suspend(() => encodeParamsEither(params))
   const decodeParams = (params: unknown) =>
@@ -338,27 +353,32 @@ export const make = <
       const decoded = decode(params).pipe(Effect.mapError(invalid))
       return none ? Effect.as(decoded, {} as Params<Fields>) : decoded
     })
-  const traced = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
-    Effect.withSpan(effect, `Bitrix24.${spec.method}`, {
-      kind: "client",
-      // No stack trace per call: it costs an Error object on the hot path and says nothing a method name doesn't.
-      captureStackTrace: false,
-      attributes: { "bitrix24.method": spec.method, "bitrix24.idempotent": spec.idempotent }
-    })
-
-  const withClient = (params: Params<Fields>) =>
-    traced(Effect.suspend((): Effect.Effect<CallResponse<A>, MethodError<Errors>, Bitrix24Client> => {
+  // The call's span is the transport's (`Bitrix24.http`, with the method, portal, batch size, attempts and waits):
+  // one span per call. The params are encoded when the call runs, in the step that reads the client.
+  const sendTyped = <B>(
+    params: Params<Fields>,
+    finish: (response: CallResponse, result: A) => B
+  ): Effect.Effect<B, MethodError<Errors>, Bitrix24Client> =>
+    // One step of the runtime reads the client from the fiber's context (what `Effect.flatMap(Bitrix24Client, ...)`
+    // does in three); the requirement stays in the type.
+    Effect.withFiberRuntime<B, MethodError<Errors>>((fiber) => {
       const wire = encodeParamsEither(params)
-      return wire._tag === "Right" ? send(wire.right) : Effect.fail(wire.left)
-    }))
+      return wire._tag === "Right"
+        ? send(Context.get(fiber.currentContext as Context.Context<Bitrix24Client>, Bitrix24Client), wire.right, finish)
+        : Effect.fail(wire.left)
+    })
   // An application method really needs the proof: without it in context the typed call does not run.
-  const withResponse = (
-    params: Params<Fields>
-  ): Effect.Effect<CallResponse<A>, MethodError<Errors>, Bitrix24Client | ApplicationAuth> =>
-    spec.auth === "application" ? Effect.zipRight(ApplicationAuth, withClient(params)) : withClient(params)
+  const withApplicationAuth = <B, E>(
+    effect: Effect.Effect<B, E, Bitrix24Client>
+  ): Effect.Effect<B, E, Bitrix24Client | ApplicationAuth> =>
+    spec.auth === "application" ? Effect.zipRight(ApplicationAuth, effect) : effect
+  const withResponse = (params: Params<Fields>) => withApplicationAuth(sendTyped(params, withResult))
   const fromWire = (params: unknown) =>
-    traced(decodeParams(params).pipe(Effect.flatMap(encodeParams), Effect.flatMap(send)))
-  const call = (params: Params<Fields>) => Effect.map(withResponse(params), (response) => response.result)
+    decodeParams(params).pipe(
+      Effect.flatMap(encodeParams),
+      Effect.flatMap((wire) => Effect.flatMap(Bitrix24Client, (client) => send(client, wire, withResult)))
+    )
+  const call = (params: Params<Fields>) => withApplicationAuth(sendTyped(params, resultOnly))
 
   return Object.assign(call, {
     ...spec,

@@ -23,7 +23,6 @@ import { BatchProtocol, Bitrix24Client, Method, PortalError, type Wire } from "@
 import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -88,35 +87,40 @@ export const command = <
 >(
   method: Method.Method<Name, Fields, A, I, Errors>,
   params: Method.Params<Fields>
-): Command<A, CommandError<Errors>> => {
-  const decode = resultDecoder(method)
-  return {
-    method: method.method,
-    idempotent: method.idempotent,
-    // An Either is an Effect: `run` reads it without running an effect per command.
-    params: method.encodeParamsEither(params),
-    complete: (outcome) => {
+): Command<A, CommandError<Errors>> => ({
+  method: method.method,
+  idempotent: method.idempotent,
+  // An Either is an Effect: `run` reads it without running an effect per command.
+  params: method.encodeParamsEither(params),
+  complete: completer(method)
+})
+
+const completers = new WeakMap<object, Command<any, any>["complete"]>()
+
+/**
+ * How a command of a declaration completes: its error typed with the declaration's codes, or its result decoded with
+ * the declaration's schema. Made once per declaration and shared by its commands.
+ */
+const completer = <A, Errors extends ReadonlyArray<PortalError.PortalErrorClass<any>>>(method: {
+  readonly method: string
+  readonly result: Schema.Schema<A, any>
+  readonly errors: Errors
+}): Command<A, CommandError<Errors>>["complete"] => {
+  let complete = completers.get(method)
+  if (complete === undefined) {
+    const decode = Schema.decodeUnknownEither(method.result)
+    complete = (outcome) => {
       if (outcome._tag === "Error") {
         return Either.left(PortalError.fromWire(method.method, outcome.error, method.errors))
       }
-      return Either.mapLeft(
-        decode(outcome.response.result),
-        (error) => Method.unexpectedResult(method.method, error, outcome.response.result)
-      )
+      const decoded = decode(outcome.response.result)
+      return Either.isRight(decoded)
+        ? decoded
+        : Either.left(Method.unexpectedResult(method.method, decoded.left, outcome.response.result))
     }
+    completers.set(method, complete)
   }
-}
-
-const resultDecoders = new WeakMap<object, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>>()
-
-/** The compiled result decoder of a declaration, made once per declaration. */
-const resultDecoder = <A>(method: { readonly result: Schema.Schema<A, any> }) => {
-  let decode = resultDecoders.get(method)
-  if (decode === undefined) {
-    decode = Schema.decodeUnknownEither(method.result)
-    resultDecoders.set(method, decode)
-  }
-  return decode as (u: unknown) => Either.Either<A, ParseResult.ParseError>
+  return complete
 }
 
 /**
@@ -164,6 +168,16 @@ export type RunError =
   | PortalError.UnknownPortalError
   | PortalError.TransportError
 
+/** A command of a run with its key and its encoded params. */
+type Entry = readonly [key: string, command: Command<unknown, unknown>, params: Wire.Params]
+
+/** The `cmd` map of a chunk: each key's `method?query` string. */
+const commandsOf = (chunk: ReadonlyArray<Entry>) => {
+  const cmd: Record<string, string> = {}
+  for (const [key, command, params] of chunk) cmd[key] = BatchProtocol.encodeCommand(command.method, params)
+  return cmd
+}
+
 /**
  * Runs a record of commands as `batch` requests of at most 50 (wire sheet §2) and answers each key's outcome.
  * - Keys must not be decimal numbers (the portal would turn the map into a list); `InvalidParams` otherwise, before
@@ -186,7 +200,7 @@ export const run = <const Commands extends Readonly<Record<string, Command<any, 
 ): Effect.Effect<Results<Commands>, RunError, Bitrix24Client.Bitrix24Client> =>
   Effect.gen(function*() {
     const entries = Object.entries(commands) as Array<[string, Command<unknown, unknown>]>
-    const encoded: Array<readonly [string, Command<unknown, unknown>, Wire.Params]> = []
+    const encoded: Array<Entry> = []
     for (const [key, command] of entries) {
       const invalidKey = BatchProtocol.invalidKey(key)
       if (invalidKey !== undefined) return yield* Effect.fail(invalidKey)
@@ -201,17 +215,11 @@ export const run = <const Commands extends Readonly<Record<string, Command<any, 
     }
     const client = yield* Bitrix24Client.Bitrix24Client
     const results: Record<string, Either.Either<unknown, unknown>> = {}
-    type Entry = readonly [string, Command<unknown, unknown>, Wire.Params]
     /** Sends one chunk and records its outcomes; answers whether a command failed. */
     const sendChunk = (chunk: ReadonlyArray<Entry>) =>
       client.call({
         method: "batch",
-        params: {
-          halt: options.halt ? 1 : 0,
-          cmd: Object.fromEntries(
-            chunk.map(([key, command, params]) => [key, BatchProtocol.encodeCommand(command.method, params)])
-          )
-        },
+        params: { halt: options.halt ? 1 : 0, cmd: commandsOf(chunk) },
         idempotent: chunk.every(([, command]) => command.idempotent),
         batchable: false
       }).pipe(

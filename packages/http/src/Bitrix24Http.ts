@@ -46,13 +46,13 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
@@ -578,6 +578,12 @@ export const make = (
     )
     let sequence = 0
 
+    /**
+     * One call: its span and metrics around the retry policy around its attempts. The success path is kept short,
+     * as every call takes it: the clock, the metric labels and the span come from the calling fiber once, an attempt
+     * the operating budget lets through goes straight to the request, and the outcome is recorded in the
+     * continuation that ends the call.
+     */
     const call = (request: Bitrix24Client.CallRequest) => {
       // The call's batch command, encoded once; a call that cannot be encoded fails alone, before any I/O.
       const encoded = loader === undefined ? Either.right(undefined) : Coalescing.encode(request)
@@ -592,34 +598,32 @@ export const make = (
           "bitrix24.idempotent": request.idempotent
         }
       }, (span) =>
-        Effect.clockWith((clock) => {
+        Effect.withFiberRuntime<Bitrix24Client.CallResponse, RetryPolicy.AttemptError>((fiber) => {
+          const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+          // The labels of the calling fiber (`Effect.tagMetrics`), read once for every metric of the call.
+          const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
           const started = clock.unsafeCurrentTimeMillis()
           const stats = Coalescing.makeStats()
           let previous: RetryPolicy.Classification | undefined
-          const carry = Effect.suspend(() =>
+          const carry = () =>
             loader === undefined || command === undefined || stats.alone
               ? send(request.method, request.params, [stats])
               : Effect.request(Coalescing.Call({ id: ++sequence, call: request, command, stats }), loader)
-          )
           const attempt = Either.isLeft(encoded)
             ? Effect.suspend(() => {
               stats.attempts++
               return Effect.fail(encoded.left)
             })
-            : Effect.flatMap(
-              Effect.suspend(() => {
-                stats.attempts++
-                return previous === undefined
-                  ? gate(request.method)
-                  : Effect.zipRight(Metric.increment(metrics.retries(previous)), gate(request.method))
-              }),
-              (wait) => {
-                if (wait.kind === "none") return carry
+            : Effect.suspend(() => {
+              stats.attempts++
+              if (previous !== undefined) metrics.retries(previous).unsafeUpdate(1, labels)
+              return Effect.flatMap(gate(request.method), (wait) => {
+                if (wait.kind === "none") return carry()
                 const waitedMs = Duration.toMillis(wait.delay)
                 stats.operatingWaitMs += waitedMs
-                return Effect.zipRight(Metrics.waited("operating", waitedMs), carry)
-              }
-            ).pipe(
+                return Effect.zipRight(Metrics.waited("operating", waitedMs), carry())
+              })
+            }).pipe(
               Effect.catchAll((error) => {
                 previous = RetryPolicy.classify(error)
                 return error._tag === "WireFailure" && error.code === "OPERATION_TIME_LIMIT"
@@ -627,8 +631,8 @@ export const make = (
                   : Effect.fail(error)
               })
             )
-          /** Span attributes and metrics of the settled call, in place, with the fiber's metric labels. */
-          const record = (fiber: Fiber.RuntimeFiber<unknown, unknown>, outcome: string) => {
+          /** Span attributes and metrics of the settled call, in place. */
+          const record = (outcome: string) => {
             const current = stats.address ?? initial
             span.attribute("bitrix24.portal", current.origin)
             span.attribute("bitrix24.portal.host", current.host)
@@ -638,27 +642,24 @@ export const make = (
             span.attribute("bitrix24.bucket_wait_ms", stats.bucketWaitMs)
             span.attribute("bitrix24.operating_wait_ms", stats.operatingWaitMs)
             span.attribute("bitrix24.outcome", outcome)
-            const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
             metrics.calls(outcome).unsafeUpdate(1, labels)
             metrics.duration.unsafeUpdate(clock.unsafeCurrentTimeMillis() - started, labels)
           }
           return Effect.matchCauseEffect(policy.apply(request, attempt), {
-            onSuccess: (response) =>
-              Effect.withFiberRuntime<Bitrix24Client.CallResponse>((fiber) => {
-                record(fiber, "ok")
-                return Effect.succeed(response)
-              }),
-            onFailure: (cause) =>
-              Effect.withFiberRuntime<never, RetryPolicy.AttemptError>((fiber) => {
-                const failure = Cause.failureOption(cause)
-                if (Option.isNone(failure) || Cause.isInterrupted(cause)) {
-                  record(fiber, "interrupted_or_defect")
-                  return Effect.failCause(cause)
-                }
-                const error = settle(request, failure.value, stats.attempts)
-                record(fiber, outcomeTag(error))
-                return Effect.fail(error)
-              })
+            onSuccess: (response) => {
+              record("ok")
+              return Effect.succeed(response)
+            },
+            onFailure: (cause) => {
+              const failure = Cause.failureOption(cause)
+              if (Option.isNone(failure) || Cause.isInterrupted(cause)) {
+                record("interrupted_or_defect")
+                return Effect.failCause(cause)
+              }
+              const error = settle(request, failure.value, stats.attempts)
+              record(outcomeTag(error))
+              return Effect.fail(error)
+            }
           })
         }))
     }

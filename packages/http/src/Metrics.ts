@@ -18,8 +18,36 @@
 import type * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as MetricKey from "effect/MetricKey"
+import type * as MetricKeyType from "effect/MetricKeyType"
 
 const millis = MetricBoundaries.exponential({ start: 1, factor: 2, count: 18 })
+
+// The keys of the metrics recorded per call or per request. A metric made from a key that already carries all its
+// tags (`Metric.fromMetricKey`) finds its registry entry once and keeps it; `Metric.tagged` would build a new key,
+// hash it and look it up in the registry on every update. Both name the same registry entry.
+const callsKey = MetricKey.counter("bitrix24_calls_total", {
+  description: "Bitrix24 REST calls by method and outcome",
+  incremental: true
+})
+const callDurationKey = MetricKey.histogram(
+  "bitrix24_call_duration_ms",
+  millis,
+  "Bitrix24 REST call latency in milliseconds"
+)
+const httpRequestsKey = MetricKey.counter("bitrix24_http_requests_total", {
+  description: "HTTP requests sent to Bitrix24 portals",
+  incremental: true
+})
+const limiterWaitKey = MetricKey.histogram(
+  "bitrix24_limiter_wait_ms",
+  millis,
+  "Milliseconds waited for the Bitrix24 limits before a request"
+)
+const retriesKey = MetricKey.counter("bitrix24_retries_total", {
+  description: "Bitrix24 REST call retries by method and classification",
+  incremental: true
+})
 
 /**
  * Calls by method and outcome.
@@ -27,10 +55,7 @@ const millis = MetricBoundaries.exponential({ start: 1, factor: 2, count: 18 })
  * @since 0.1.0
  * @category metrics
  */
-export const calls = Metric.counter("bitrix24_calls_total", {
-  description: "Bitrix24 REST calls by method and outcome",
-  incremental: true
-})
+export const calls: Metric.Metric.Counter<number> = Metric.fromMetricKey(callsKey)
 
 /**
  * Call latency in milliseconds, by method: from the call until its answer, waits and retries included.
@@ -38,11 +63,7 @@ export const calls = Metric.counter("bitrix24_calls_total", {
  * @since 0.1.0
  * @category metrics
  */
-export const callDuration = Metric.histogram(
-  "bitrix24_call_duration_ms",
-  millis,
-  "Bitrix24 REST call latency in milliseconds"
-)
+export const callDuration: Metric.Metric.Histogram<number> = Metric.fromMetricKey(callDurationKey)
 
 /**
  * HTTP requests sent, by kind (`call` or `batch`).
@@ -50,10 +71,7 @@ export const callDuration = Metric.histogram(
  * @since 0.1.0
  * @category metrics
  */
-export const httpRequests = Metric.counter("bitrix24_http_requests_total", {
-  description: "HTTP requests sent to Bitrix24 portals",
-  incremental: true
-})
+export const httpRequests: Metric.Metric.Counter<number> = Metric.fromMetricKey(httpRequestsKey)
 
 /**
  * Commands per `batch` request.
@@ -73,11 +91,7 @@ export const batchSize = Metric.histogram(
  * @since 0.1.0
  * @category metrics
  */
-export const limiterWait = Metric.histogram(
-  "bitrix24_limiter_wait_ms",
-  millis,
-  "Milliseconds waited for the Bitrix24 limits before a request"
-)
+export const limiterWait: Metric.Metric.Histogram<number> = Metric.fromMetricKey(limiterWaitKey)
 
 /**
  * Retries by method and classification (`refused`, `not-sent`, `ambiguous`).
@@ -85,10 +99,7 @@ export const limiterWait = Metric.histogram(
  * @since 0.1.0
  * @category metrics
  */
-export const retries = Metric.counter("bitrix24_retries_total", {
-  description: "Bitrix24 REST call retries by method and classification",
-  incremental: true
-})
+export const retries: Metric.Metric.Counter<number> = Metric.fromMetricKey(retriesKey)
 
 /**
  * OAuth token refreshes by outcome.
@@ -124,9 +135,15 @@ const memo = <A>(make: (key: string) => A) => {
   }
 }
 
+/** The metric of `key` with these tags, in this order (see the keys above). */
+const withTags = <Type extends MetricKeyType.MetricKeyType<any, any>>(
+  key: MetricKey.MetricKey<Type>,
+  ...tags: ReadonlyArray<readonly [name: string, value: string]>
+) => Metric.fromMetricKey(tags.reduce((tagged, [name, value]) => MetricKey.tagged(tagged, name, value), key))
+
 const refreshesBy = memo((outcome) => Metric.tagged(refreshes, "outcome", outcome))
-const waitsBy = memo((limit) => Metric.tagged(limiterWait, "limit", limit))
-const requestsBy = memo((kind) => Metric.tagged(httpRequests, "kind", kind))
+const waitsBy = memo((limit) => withTags(limiterWaitKey, ["limit", limit]))
+const requestsBy = memo((kind) => withTags(httpRequestsKey, ["kind", kind]))
 
 /**
  * Counts one refresh with its outcome.
@@ -155,7 +172,8 @@ export const waited = (limit: "bucket" | "operating", ms: number): Effect.Effect
 export const requested = (kind: "call" | "batch"): Effect.Effect<void> => Metric.increment(requestsBy(kind))
 
 /**
- * The metrics of one method, tagged once and kept (tagging builds a new metric key, which is not free on a hot path).
+ * The metrics of one method, tagged once and kept: each is made from its fully tagged key, so an update goes straight
+ * to its registry entry.
  *
  * @since 0.1.0
  * @category recording
@@ -177,12 +195,10 @@ const byMethod = new Map<string, MethodMetrics>()
 export const forMethod = (method: string): MethodMetrics => {
   let metrics = byMethod.get(method)
   if (metrics === undefined) {
-    const callsOf = Metric.tagged(calls, "method", method)
-    const retriesOf = Metric.tagged(retries, "method", method)
     metrics = {
-      calls: memo((outcome) => Metric.tagged(callsOf, "outcome", outcome)),
-      duration: Metric.tagged(callDuration, "method", method),
-      retries: memo((classification) => Metric.tagged(retriesOf, "classification", classification))
+      calls: memo((outcome) => withTags(callsKey, ["method", method], ["outcome", outcome])),
+      duration: withTags(callDurationKey, ["method", method]),
+      retries: memo((classification) => withTags(retriesKey, ["method", method], ["classification", classification]))
     }
     byMethod.set(method, metrics)
   }

@@ -29,6 +29,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as FiberClock from "./internal/fiberClock.js"
 
 /**
  * The failures a single attempt can end with.
@@ -257,9 +258,10 @@ export const make = (options: Options = {}): Service => {
   const replay = options.replay ?? "safe"
   return {
     apply: (request, attempt) =>
-      Effect.flatMap(Clock.currentTimeMillis, (start) =>
+      FiberClock.clockWith((clock) => {
+        const start = clock.unsafeCurrentTimeMillis()
         // The schedule is built only after a first failure: a call that succeeds at once pays nothing for it.
-        Effect.catchAll(attempt, (first) => {
+        return Effect.catchAll(attempt, (first) => {
           if (!shouldRetry(request, first, replay)) return Effect.fail(first)
           let pending = true
           const again = Effect.suspend(() => {
@@ -275,7 +277,8 @@ export const make = (options: Options = {}): Service => {
               )
             )
           })
-        }))
+        })
+      })
   }
 }
 

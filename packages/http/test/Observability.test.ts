@@ -60,12 +60,14 @@ describe("spans: one Bitrix24.http span per call", () => {
               yield* Effect.all([ImChat.mute({ CHAT_ID: 1489 }), ImChat.mute({ CHAT_ID: 1500 })], { batching: true })
               yield* ImOpenLines.sessionModeSilent({ CHAT_ID: 2043, ACTIVATE: true })
             })
-            const fiber = yield* program.pipe(Effect.provide(layer), Effect.fork)
+            const fiber = yield* program.pipe(Effect.provide(layer), Effect.withSpan("test.program"), Effect.fork)
             yield* drive(fiber, { emulator, step: "100 millis" })
           }),
         { clock: "manual", limits: { bucket: { size: 1, drainPerSecond: 1 } } }
       ).pipe(Effect.provide(captured.layer))
       const spans = callSpans(captured)
+      // One span per call: the transport's is the only Bitrix24 span.
+      deepStrictEqual(captured.spans.filter((span) => span.name.startsWith("Bitrix24.")), spans)
       strictEqual(spans.length, 6)
       for (const span of spans) {
         assertTrue(String(span.attributes.get("bitrix24.portal")).startsWith("http://127.0.0.1:"))
@@ -89,8 +91,10 @@ describe("spans: one Bitrix24.http span per call", () => {
       }
       strictEqual(spans[0]!.attributes.get("bitrix24.limiter_wait_ms"), 0)
       deepStrictEqual(spans.map((span) => span.attributes.get("bitrix24.attempts")), [1, 1, 1, 1, 1, 2])
-      // Each call span is a child of the method's own span, and no HttpClient span was made (their URL has the code).
-      assertTrue(spans.every((span) => span.parent !== undefined))
+      // Each call span is a child of the caller's span, and no HttpClient span was made (their URL has the code).
+      const program = captured.spans.find((span) => span.name === "test.program")
+      assertTrue(program !== undefined)
+      assertTrue(spans.every((span) => span.parent === program.spanId))
       deepStrictEqual(captured.spans.filter((span) => span.name.startsWith("http.client")), [])
     }))
 })

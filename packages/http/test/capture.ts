@@ -14,6 +14,7 @@ import * as Tracer from "effect/Tracer"
 
 export interface RecordedSpan {
   readonly name: string
+  readonly spanId: string
   readonly parent: string | undefined
   readonly attributes: Map<string, unknown>
   readonly events: Array<{ readonly name: string; readonly attributes: Record<string, unknown> }>
@@ -35,15 +36,16 @@ export const make = () => {
   const logs: Array<RecordedLog> = []
   const tracer = Tracer.make({
     span: (name, parent, context, links, startTime, kind) => {
+      const spanId = `span-${++nextId}`
       const record: RecordedSpan = {
         name,
+        spanId,
         parent: Option.match(parent, { onNone: () => undefined, onSome: (span) => span.spanId }),
         attributes: new Map(),
         events: [],
         exit: undefined
       }
       spans.push(record)
-      const spanId = `span-${++nextId}`
       const span: Tracer.Span = {
         _tag: "Span",
         name,

@@ -18,8 +18,10 @@
  */
 import { BatchProtocol, Bitrix24Client, PortalError, type Wire } from "@bitrix24-effect/core"
 import * as Arr from "effect/Array"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Request from "effect/Request"
 import * as RequestResolver from "effect/RequestResolver"
 import * as RetryPolicy from "../RetryPolicy.js"
@@ -105,6 +107,23 @@ export const encode = (
 }
 
 /**
+ * A call as its resolver receives it: the request and the place its caller waits for the outcome.
+ *
+ * @internal
+ */
+export type Entry = Request.Entry<Call>
+
+/**
+ * Hands a call its outcome, once: what `Request.complete` does, without an effect per call (a batch completes up to
+ * 50 at once).
+ */
+const settle = (entry: Entry, exit: Exit.Exit<Bitrix24Client.CallResponse, RetryPolicy.AttemptError>) => {
+  if (entry.state.completed) return
+  entry.state.completed = true
+  Deferred.unsafeDone(entry.result, exit)
+}
+
+/**
  * Sends calls and completes each with its own outcome: a single call goes out as itself; two or more go out as `batch`
  * requests (`halt: 0`, keys `c0`, `c1`, ...) of at most `maxBatchSize` commands, sent concurrently. A `batch` request
  * that fails as a whole is handled as the module says.
@@ -113,26 +132,26 @@ export const encode = (
  */
 export const completeAll = (
   send: Send,
-  calls: ReadonlyArray<Call>,
+  entries: ReadonlyArray<Entry>,
   maxBatchSize: number = BatchProtocol.maxCommands
 ): Effect.Effect<void> =>
   Effect.forEach(
-    Arr.chunksOf(calls, Math.max(1, Math.min(BatchProtocol.maxCommands, maxBatchSize))),
+    Arr.chunksOf(entries, Math.max(1, Math.min(BatchProtocol.maxCommands, maxBatchSize))),
     (chunk) => chunk.length === 1 ? completeOne(send, chunk[0]!) : completeBatch(send, chunk),
     { concurrency: "unbounded", discard: true }
   )
 
-const completeOne = (send: Send, only: Call) =>
-  Effect.exit(send(only.call.method, only.call.params, [only.stats])).pipe(
-    Effect.flatMap((exit) => Request.complete(only, exit))
-  )
+const completeOne = (send: Send, entry: Entry) => {
+  const { call, stats } = entry.request
+  return Effect.map(Effect.exit(send(call.method, call.params, [stats])), (exit) => settle(entry, exit))
+}
 
 const keyOf = (index: number) => `c${index}`
 
 /** A call that must be retried by itself: its batch failed as a whole without proving that nothing ran. */
-const failAlone = (call: Call, error: RetryPolicy.AttemptError) => {
-  call.stats.alone = true
-  return Request.fail(call, error)
+const failAlone = (entry: Entry, error: RetryPolicy.AttemptError) => {
+  entry.request.stats.alone = true
+  settle(entry, Exit.fail(error))
 }
 
 /**
@@ -143,64 +162,89 @@ const failAlone = (call: Call, error: RetryPolicy.AttemptError) => {
 const isRequestRefusal = (status: number | undefined) =>
   status !== undefined && status >= 400 && status < 500 && status !== 401
 
-const completeBatch = (send: Send, calls: ReadonlyArray<Call>) => {
+/** Hands each call of an answered `batch` its own outcome. */
+const settleAnswered = (entries: ReadonlyArray<Entry>, response: Bitrix24Client.CallResponse) => {
+  const decoded = BatchProtocol.decodeResult(response.result)
+  if (Either.isLeft(decoded)) {
+    for (const entry of entries) {
+      failAlone(
+        entry,
+        new PortalError.TransportError({
+          method: entry.request.call.method,
+          reason: "InvalidBody",
+          description: "the batch answer is not the documented result/result_error maps"
+        })
+      )
+    }
+    return
+  }
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!
+    const outcome = BatchProtocol.outcomeOf(decoded.right, keyOf(index))
+    switch (outcome._tag) {
+      case "Result":
+        // Each call gets the portal's headers of the request that carried it.
+        settle(entry, Exit.succeed({ ...outcome.response, headers: response.headers }))
+        break
+      case "Error":
+        settle(entry, Exit.fail(new Bitrix24Client.WireFailure({ ...outcome.error, headers: response.headers })))
+        break
+      case "NotExecuted":
+        failAlone(
+          entry,
+          new PortalError.TransportError({
+            method: entry.request.call.method,
+            reason: "InvalidBody",
+            description: "the batch answer has neither a result nor an error for this command"
+          })
+        )
+    }
+  }
+}
+
+const completeBatch = (send: Send, entries: ReadonlyArray<Entry>) => {
   const cmd: Record<string, string> = {}
-  for (let index = 0; index < calls.length; index++) cmd[keyOf(index)] = calls[index]!.command
-  return send("batch", { halt: 0, cmd }, calls.map((call) => call.stats)).pipe(
+  const carried: Array<CallStats> = []
+  for (let index = 0; index < entries.length; index++) {
+    const call = entries[index]!.request
+    cmd[keyOf(index)] = call.command
+    carried.push(call.stats)
+  }
+  return send("batch", { halt: 0, cmd }, carried).pipe(
     Effect.matchEffect({
-      onSuccess: (response) =>
-        Either.match(BatchProtocol.decodeResult(response.result), {
-          onLeft: () =>
-            Effect.forEach(calls, (call) =>
-              failAlone(
-                call,
-                new PortalError.TransportError({
-                  method: call.call.method,
-                  reason: "InvalidBody",
-                  description: "the batch answer is not the documented result/result_error maps"
-                })
-              ), { discard: true }),
-          onRight: (result) =>
-            Effect.forEach(calls, (call, index) => {
-              const outcome = BatchProtocol.outcomeOf(result, keyOf(index))
-              switch (outcome._tag) {
-                case "Result":
-                  // Each call gets the portal's headers of the request that carried it.
-                  return Request.succeed(call, { ...outcome.response, headers: response.headers })
-                case "Error":
-                  return Request.fail(
-                    call,
-                    new Bitrix24Client.WireFailure({ ...outcome.error, headers: response.headers })
-                  )
-                case "NotExecuted":
-                  return failAlone(
-                    call,
-                    new PortalError.TransportError({
-                      method: call.call.method,
-                      reason: "InvalidBody",
-                      description: "the batch answer has neither a result nor an error for this command"
-                    })
-                  )
-              }
-            }, { discard: true })
-        }),
+      onSuccess: (response) => {
+        settleAnswered(entries, response)
+        return Effect.void
+      },
       onFailure: (error) => {
         const kind = RetryPolicy.classify(error)
         if (kind === "final" && isRequestRefusal(error.status)) {
           // Refused as a request, so nothing ran: each call goes again by itself and gets its own answer.
-          return Effect.forEach(calls, (call) => {
-            call.stats.alone = true
-            return completeOne(send, call)
+          return Effect.forEach(entries, (entry) => {
+            entry.request.stats.alone = true
+            return completeOne(send, entry)
           }, { concurrency: "unbounded", discard: true })
         }
-        return Effect.forEach(calls, (call) => {
-          const own = error._tag === "TransportError" ? retarget(error, call.call.method) : error
-          return kind === "ambiguous" ? failAlone(call, own) : Request.fail(call, own)
-        }, { discard: true })
+        for (const entry of entries) {
+          const own = error._tag === "TransportError" ? retarget(error, entry.request.call.method) : error
+          if (kind === "ambiguous") failAlone(entry, own)
+          else settle(entry, Exit.fail(own))
+        }
+        return Effect.void
       }
     })
   )
 }
+
+/** The calls of each block of a resolution still waiting for their outcome, block after block. */
+const eachBlock = (
+  blocks: ReadonlyArray<ReadonlyArray<Entry>>,
+  f: (pending: Arr.NonEmptyReadonlyArray<Entry>) => Effect.Effect<void>
+): Effect.Effect<void> =>
+  Effect.forEach(blocks, (block) => {
+    const pending = block.filter((entry) => !entry.state.completed)
+    return Arr.isNonEmptyReadonlyArray(pending) ? f(pending) : Effect.void
+  }, { discard: true })
 
 /**
  * A resolver over {@link completeAll}: whatever requests Effect hands it at once (the calls of an `Effect.all` /
@@ -212,7 +256,7 @@ export const makeResolver = (
   send: Send,
   maxBatchSize: number = BatchProtocol.maxCommands
 ): RequestResolver.RequestResolver<Call> =>
-  RequestResolver.makeBatched((calls: Arr.NonEmptyArray<Call>) => completeAll(send, calls, maxBatchSize))
+  RequestResolver.makeWithEntry((blocks) => eachBlock(blocks, (pending) => completeAll(send, pending, maxBatchSize)))
 
 /**
  * The automatic batching resolver of the transport. Calls Effect hands it together (a batched `Effect.all` /
@@ -228,14 +272,20 @@ export const makeCoalescing = (
   loader: RequestResolver.RequestResolver<Call>,
   maxBatchSize: number = BatchProtocol.maxCommands
 ): RequestResolver.RequestResolver<Call> =>
-  RequestResolver.makeBatched((calls: Arr.NonEmptyArray<Call>) => {
-    if (calls.length > 1) return completeAll(send, calls, maxBatchSize)
-    const [only] = calls
-    // A fresh request for the loader: each request object belongs to one resolution.
-    return Effect.exit(
-      Effect.request(Call({ id: -only.id, call: only.call, command: only.command, stats: only.stats }), loader)
-    ).pipe(Effect.flatMap((exit) => Request.complete(only, exit)))
-  })
+  RequestResolver.makeWithEntry((blocks) =>
+    eachBlock(blocks, (pending) => {
+      if (pending.length > 1) return completeAll(send, pending, maxBatchSize)
+      const [entry] = pending
+      const only = entry.request
+      // A fresh request for the loader: each request object belongs to one resolution.
+      return Effect.map(
+        Effect.exit(
+          Effect.request(Call({ id: -only.id, call: only.call, command: only.command, stats: only.stats }), loader)
+        ),
+        (exit) => settle(entry, exit)
+      )
+    })
+  )
 
 /** A batch-level transport failure, reported under the method of one of the calls it carried. */
 const retarget = (error: PortalError.TransportError, method: string): PortalError.TransportError => {
