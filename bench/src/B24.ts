@@ -1,11 +1,11 @@
 /**
- * The (e) scenarios: the `b24` command line as it is installed, its bundle (`apps/cli/dist/b24.cjs`, built first by
+ * The (g) scenarios: the `b24` command line as it is installed, its bundle (`apps/cli/dist/b24.cjs`, built first by
  * `build`) run with plain `node`, one whole process per call, measured from outside:
- * - cold start (`e-node`, `e-b24-help`, `e-b24-call`): `node -e 0` (the floor of any Node process), `b24 --help` and
+ * - cold start (`g-node`, `g-b24-help`, `g-b24-call`): `node -e 0` (the floor of any Node process), `b24 --help` and
  *   a typed call (`b24 im chat mute --chat-id 1489`) to an inbound webhook on loopback (an emulated portal over plain
  *   HTTP, limits off). The selected ones take turns, round after round, so that each meets the machine as the others
  *   do; each row is the median of its processes;
- * - bulk (`e-b24-bulk`): `b24 im chat mute --input FILE` with 10,000 lines against an emulated portal with the
+ * - bulk (`g-b24-bulk`): `b24 im chat mute --input FILE` with 10,000 lines against an emulated portal with the
  *   standard leaky bucket (50, draining 2 per second), the HTTP requests and `QUERY_LIMIT_EXCEEDED` answers counted by
  *   the portal.
  *
@@ -177,7 +177,7 @@ const once = (scenario: Scenario, portal: Emulator.Service, dir: string, input: 
   })
 
 /**
- * Builds the bundle and runs the selected (e) scenarios (see the module's description); answers each scenario's
+ * Builds the bundle and runs the selected (g) scenarios (see the module's description); answers each scenario's
  * runs, in the order given.
  *
  * @since 0.1.0

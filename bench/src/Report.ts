@@ -296,23 +296,23 @@ const targets: ReadonlyArray<Target> = [
     }
   },
   {
-    id: "e-help-250ms",
-    target: "(e) `b24 --help` within 250 ms (median whole process, next to `node -e 0` in the same run)",
-    needs: ["e-b24-help", "e-node"],
-    judge: (_, byId) => processWithin(byId("e-b24-help"), byId("e-node"), 0.25)
+    id: "g-help-250ms",
+    target: "(g) `b24 --help` within 250 ms (median whole process, next to `node -e 0` in the same run)",
+    needs: ["g-b24-help", "g-node"],
+    judge: (_, byId) => processWithin(byId("g-b24-help"), byId("g-node"), 0.25)
   },
   {
-    id: "e-call-400ms",
-    target: "(e) a typed `b24` call to a webhook on loopback within 400 ms (median whole process, next to `node -e 0`)",
-    needs: ["e-b24-call", "e-node"],
-    judge: (_, byId) => processWithin(byId("e-b24-call"), byId("e-node"), 0.4)
+    id: "g-call-400ms",
+    target: "(g) a typed `b24` call to a webhook on loopback within 400 ms (median whole process, next to `node -e 0`)",
+    needs: ["g-b24-call", "g-node"],
+    judge: (_, byId) => processWithin(byId("g-b24-call"), byId("g-node"), 0.4)
   },
   {
-    id: "e-bulk-205-requests",
-    target: "(e) a `b24` bulk run of 10,000 lines in at most 205 HTTP requests, with no QUERY_LIMIT_EXCEEDED",
-    needs: ["e-b24-bulk"],
+    id: "g-bulk-205-requests",
+    target: "(g) a `b24` bulk run of 10,000 lines in at most 205 HTTP requests, with no QUERY_LIMIT_EXCEEDED",
+    needs: ["g-b24-bulk"],
     judge: (_, byId) => {
-      const bulk = byId("e-b24-bulk")
+      const bulk = byId("g-b24-bulk")
       return {
         met: bulk.httpRequests <= 205 && bulk.queryLimitExceeded === 0 && bulk.ok === bulk.calls,
         figures: `${bulk.httpRequests} requests, ${bulk.queryLimitExceeded} QUERY_LIMIT_EXCEEDED, ${bulk.ok} of ` +
@@ -435,7 +435,7 @@ export const section = (results: Results): string =>
     `(a) bucket: ${results.buckets.limits.size}, draining ${results.buckets.limits.drain} per second. ` +
     `(d) cloud portal: ${results.cloudLatency.ms} ms ± ${results.cloudLatency.jitterMs} ms per request, ` +
     `bucket ${results.buckets.cloud.size}, draining ${results.buckets.cloud.drain} per second. Client CPU: user plus ` +
-    `system of the client process during the measured run, read in ${results.cpuResolutionMs} ms ticks. (e) one call ` +
+    `system of the client process during the measured run, read in ${results.cpuResolutionMs} ms ticks. (g) one call ` +
     "is one whole `b24` process (the bundle, started cold): seconds and CPU are the median process's, from spawn to " +
     "exit; the bulk run is one process of 10,000 calls.",
     "",

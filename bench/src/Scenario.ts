@@ -12,7 +12,7 @@
 
 /**
  * The scenario groups, each a letter in the table: (a) limits, (b) throughput on loopback, (c) the emulator alone,
- * (d) a cloud portal (latency and the standard bucket), (e) the `b24` command line as whole processes.
+ * (d) a cloud portal (latency and the standard bucket), (g) the `b24` command line as whole processes.
  *
  * @since 0.1.0
  * @category models
@@ -30,13 +30,13 @@ export const groupLetter: Readonly<Record<Group, string>> = {
   throughput: "b",
   emulator: "c",
   cloud: "d",
-  cli: "e"
+  cli: "g"
 }
 
 /**
  * The client and its path: `ours-*` is this transport (`ours-batched`: automatic batching, `ours-explicit`:
  * `Batch.run`, `ours-single`: one request per call), `official-*` the official SDK, `raw*` a bare HTTPS client,
- * `effect-floor` Effect's request batching alone (a resolver that answers at once, no I/O). The (e) clients are
+ * `effect-floor` Effect's request batching alone (a resolver that answers at once, no I/O). The (g) clients are
  * whole processes (see {@link isProcess}): `node -e 0` (the floor of a Node process), `b24 --help`, a typed `b24`
  * call and a `b24` bulk run.
  *

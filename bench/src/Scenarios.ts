@@ -77,7 +77,7 @@ const throughput = (id: string, title: string, client: Client, concurrency: Scen
       : {})
   })
 
-// (e) The b24 command line, one process per call: the cold start 15 times (the three interleaved, see B24.ts), and
+// (g) The b24 command line, one process per call: the cold start 15 times (the three interleaved, see B24.ts), and
 // 10,000 lines of a bulk run under the standard bucket, once.
 const cli = (
   id: string,
@@ -85,7 +85,7 @@ const cli = (
   client: Client,
   options: { readonly calls: number; readonly repeats: number }
 ) =>
-  scenario("cli", `e-${id}`, title, client, {
+  scenario("cli", `g-${id}`, title, client, {
     calls: options.calls,
     concurrency: client === "b24-bulk" ? 100 : 1,
     bucket: client === "b24-bulk" ? standardBucket : "off",

@@ -9,7 +9,7 @@
  * (c) The emulator alone: a bare keep-alive HTTPS client, to show the emulator is not the bottleneck.
  * (d) A cloud portal: every request answered after a latency (default 150 ms ± 30 ms), the standard bucket (50,
  *     draining 2 per second); 2,000 independent calls, ours automatic and explicit, the official batch paths.
- * (e) The `b24` command line, its bundle run as whole processes (`B24.ts`): the cold start of `b24 --help` and of a
+ * (g) The `b24` command line, its bundle run as whole processes (`B24.ts`): the cold start of `b24 --help` and of a
  *     typed call next to `node -e 0`, and a bulk run of 10,000 lines under the standard bucket.
  *
  * Per scenario: calls, HTTP requests and QUERY_LIMIT_EXCEEDED answers (from the emulator), seconds of the workload,
@@ -259,9 +259,9 @@ const program = (flags: Flags): Effect.Effect<
         if (flags.profile) yield* summarizeProfile(row, runs[index]!, profiled)
       }
     }
-    // (e): whole b24 processes, on their own emulated portal over plain HTTP; last in the table, as in Scenarios.all.
+    // (g): whole b24 processes, on their own emulated portal over plain HTTP; last in the table, as in Scenarios.all.
     const processes = selected.filter(isProcess)
-    if (flags.profile && processes.length > 0) yield* Console.log("  (e) b24 processes are not profiled")
+    if (flags.profile && processes.length > 0) yield* Console.log("  (g) b24 processes are not profiled")
     for (const [scenario, runs] of yield* B24.run(processes)) {
       const row = Report.row(scenario, runs)
       rows.push(row)

@@ -117,7 +117,7 @@ describe("Report.verdicts", () => {
     strictEqual(verdict(list, "every-call-succeeds").status, "not met")
   })
 
-  it("judges the b24 processes (e): medians against 250 and 400 ms, the bulk run's requests and QUERY_LIMIT_EXCEEDED", () => {
+  it("judges the b24 processes (g): medians against 250 and 400 ms, the bulk run's requests and QUERY_LIMIT_EXCEEDED", () => {
     const process = (id: string, seconds: number, cpu: number, requests = 0, qle = 0, ok?: number) => {
       const calls = scenario(id).calls
       return Report.row(scenario(id), [{
@@ -128,26 +128,26 @@ describe("Report.verdicts", () => {
     }
     const judged = (help: number, call: number, requests: number, qle: number, ok?: number) =>
       Report.verdicts([
-        process("e-node", 0.05, 40),
-        process("e-b24-help", help, 90),
-        process("e-b24-call", call, 300, 1),
-        process("e-b24-bulk", 78, 9000, requests, qle, ok)
+        process("g-node", 0.05, 40),
+        process("g-b24-help", help, 90),
+        process("g-b24-call", call, 300, 1),
+        process("g-b24-bulk", 78, 9000, requests, qle, ok)
       ], undefined)
     const met = judged(0.25, 0.4, 200, 0)
-    for (const id of ["e-help-250ms", "e-call-400ms", "e-bulk-205-requests", "every-call-succeeds"]) {
+    for (const id of ["g-help-250ms", "g-call-400ms", "g-bulk-205-requests", "every-call-succeeds"]) {
       strictEqual(verdict(met, id).status, "met", id)
     }
-    strictEqual(verdict(met, "e-help-250ms").figures, "0.25 s, 90 ms of CPU; node -e 0: 0.05 s, 40 ms of CPU")
+    strictEqual(verdict(met, "g-help-250ms").figures, "0.25 s, 90 ms of CPU; node -e 0: 0.05 s, 40 ms of CPU")
     const missed = judged(0.26, 0.41, 206, 0)
-    strictEqual(verdict(missed, "e-help-250ms").status, "not met")
-    strictEqual(verdict(missed, "e-call-400ms").status, "not met")
-    strictEqual(verdict(missed, "e-bulk-205-requests").status, "not met")
-    strictEqual(verdict(judged(0.2, 0.3, 200, 1), "e-bulk-205-requests").status, "not met")
-    strictEqual(verdict(judged(0.2, 0.3, 200, 0, 9_999), "e-bulk-205-requests").status, "not met")
-    strictEqual(verdict(Report.verdicts([process("e-b24-help", 0.1, 90)], undefined), "e-help-250ms").status, "not run")
-    const [row] = [process("e-b24-bulk", 78, 9000, 200, 0)]
+    strictEqual(verdict(missed, "g-help-250ms").status, "not met")
+    strictEqual(verdict(missed, "g-call-400ms").status, "not met")
+    strictEqual(verdict(missed, "g-bulk-205-requests").status, "not met")
+    strictEqual(verdict(judged(0.2, 0.3, 200, 1), "g-bulk-205-requests").status, "not met")
+    strictEqual(verdict(judged(0.2, 0.3, 200, 0, 9_999), "g-bulk-205-requests").status, "not met")
+    strictEqual(verdict(Report.verdicts([process("g-b24-help", 0.1, 90)], undefined), "g-help-250ms").status, "not run")
+    const [row] = [process("g-b24-bulk", 78, 9000, 200, 0)]
     strictEqual(row!.floorSeconds, 75)
-    assertTrue(Report.table([row!]).split("\n")[2]!.startsWith("| (e) b24 im chat mute --input"), Report.table([row!]))
+    assertTrue(Report.table([row!]).split("\n")[2]!.startsWith("| (g) b24 im chat mute --input"), Report.table([row!]))
   })
 
   it("compares every row of ours with its baseline row, within the tolerance", () => {
