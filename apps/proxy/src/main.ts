@@ -3,11 +3,11 @@
  * `b24-proxy` (`pnpm start`): reads its configuration (`B24_PROXY_CONFIG`, or the environment's one-portal shortcut),
  * starts the upstream portals and serves the proxy on `HOST`:`PORT` (default `127.0.0.1:8080`), over HTTPS with
  * `B24_PROXY_TLS_CERT` / `B24_PROXY_TLS_KEY` or `--tls`. Layers are composed here, once: the configuration, the
- * clients, the portals with the services they share (undici, the in-memory RateLimiter store of every bucket, the
- * retry policy from `B24_RETRY_*`, the OAuth tokens in the file `TokenStore`) and Node's server. A configuration error
- * is one line naming the key and the reason, and exit code 1.
+ * clients, the portals with the services they share (undici, the retry policy from `B24_RETRY_*`, and the
+ * {@link sharedState}: every leaky bucket, the operating budget and the OAuth tokens) and Node's server. A
+ * configuration error is one line naming the key and the reason, and exit code 1.
  */
-import { PortalLimits, RetryPolicy, TokenStore } from "@bitrix24-effect/http"
+import { PortalLimits, RetryPolicy, SharedState, TokenStore } from "@bitrix24-effect/http"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as NodeContext from "@effect/platform-node/NodeContext"
@@ -42,6 +42,7 @@ const banner = (config: ProxyConfig.Resolved, tls: Server.Certificate | undefine
       ? `${scheme}://${address.hostname}:${address.port}`
       : `unix:${address.path}`
     const portals = yield* Portals.Portals
+    const shared = yield* SharedState.SharedState
     const lines = [`b24-proxy listening on ${base}`]
     for (const portal of portals.all) {
       lines.push(`  portal "${portal.name}": ${kinds[portal.kind]} at ${portal.origin}`)
@@ -54,6 +55,13 @@ const banner = (config: ProxyConfig.Resolved, tls: Server.Certificate | undefine
         )
       }
     }
+    lines.push(
+      shared.backend === "redis"
+        ? "  limits and OAuth tokens: shared with every replica through Redis (B24_REDIS_URL)"
+        : shared.backend === "local"
+        ? "  limits and OAuth tokens: this process's own (Redis out of reach, B24_REDIS_FALLBACK=local)"
+        : "  limits and OAuth tokens: this process's own (set B24_REDIS_URL to share them between replicas)"
+    )
     if (tls?.selfSigned === true) {
       const file = Path.join(Os.tmpdir(), `b24-proxy-${process.pid}.pem`)
       Fs.writeFileSync(file, tls.cert)
@@ -78,6 +86,26 @@ const banner = (config: ProxyConfig.Resolved, tls: Server.Certificate | undefine
     yield* Console.log(lines.join("\n"))
   }))
 
+/**
+ * The state every replica of the proxy must share to keep a portal inside its limits: with `B24_REDIS_URL`, Redis
+ * (`SharedState.layerRedis`: the portals' leaky buckets and the clients' own buckets on one `RateLimiter`, the
+ * operating budget, the OAuth tokens with their refresh lock), so any number of replicas behind a load balancer send
+ * the portal what one would. Without it, this process's memory, and the OAuth tokens in the token file.
+ */
+const sharedState = (tokenFile: string) =>
+  Layer.unwrapEffect(Effect.map(
+    SharedState.config,
+    Option.match({
+      onNone: () =>
+        Layer.mergeAll(
+          PortalLimits.layerMemory,
+          TokenStore.layerFile(tokenFile).pipe(Layer.provide(NodeFileSystem.layer)),
+          Layer.succeed(SharedState.SharedState, { backend: "memory", available: Effect.succeed(true) })
+        ),
+      onSome: SharedState.layerRedis
+    })
+  ))
+
 /** Serves the proxy until interrupted. */
 const serve = (selfSigned: boolean) =>
   Effect.gen(function*() {
@@ -86,9 +114,8 @@ const serve = (selfSigned: boolean) =>
     const tls = yield* Server.certificate({ selfSigned, host: listen.host })
     const Shared = Layer.mergeAll(
       NodeHttpClient.layerUndici,
-      PortalLimits.layerMemory,
       RetryPolicy.layerConfig(ProxyConfig.retryDefaults),
-      TokenStore.layerFile(config.tokenFile).pipe(Layer.provide(NodeFileSystem.layer))
+      sharedState(config.tokenFile)
     )
     const App = HttpServer.serve(Proxy.app).pipe(
       // The platform's request spans carry the URL, and a webhook-form path holds the client's secret: only the
@@ -117,8 +144,16 @@ const cli = Command.run(command, { name: "b24-proxy", version: "0.1.0" })
 /** One line for a configuration error; the cause otherwise. */
 const report = (cause: Cause.Cause<unknown>) => {
   const failure = Cause.failureOption(cause)
-  if (Option.isSome(failure) && failure.value instanceof ProxyConfig.InvalidConfig) {
-    return Console.error(`b24-proxy: ${failure.value.message}`)
+  if (Option.isSome(failure)) {
+    const error = failure.value
+    if (error instanceof ProxyConfig.InvalidConfig) return Console.error(`b24-proxy: ${error.message}`)
+    // Redis out of reach at start (host and port only, never the URL's password), or a bad encryption key.
+    if (error instanceof SharedState.RedisUnavailable) {
+      return Console.error(`b24-proxy: B24_REDIS_URL: ${error.message}`)
+    }
+    if (error instanceof SharedState.InvalidEncryptionKey) {
+      return Console.error(`b24-proxy: B24_REDIS_ENCRYPTION_KEY: ${error.message}`)
+    }
   }
   return Cause.isInterruptedOnly(cause) ? Effect.void : Console.error(Cause.pretty(cause))
 }
