@@ -41,7 +41,6 @@
  */
 import { BatchProtocol, Bitrix24Client, Envelope as WireEnvelope, PortalError, Wire } from "@bitrix24-effect/core"
 import type * as RateLimiter from "@effect/experimental/RateLimiter"
-import * as DataLoader from "@effect/experimental/RequestResolver"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -62,6 +61,7 @@ import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as BucketLoader from "./internal/bucketLoader.js"
 import * as Coalescing from "./internal/coalescing.js"
 import * as PortalClient from "./internal/portalClient.js"
 import * as Metrics from "./Metrics.js"
@@ -570,9 +570,10 @@ export const make = (
       : batchingSettings(options.batching === true ? {} : options.batching)
     const loader = batching === undefined ? undefined : Coalescing.makeCoalescing(
       send,
-      yield* DataLoader.dataLoader(Coalescing.makeResolver(send, batching.maxBatchSize), {
+      yield* BucketLoader.make(Coalescing.makeResolver(send, batching.maxBatchSize), {
         window: batching.window,
-        maxBatchSize: batching.maxBatchSize
+        maxBatchSize: batching.maxBatchSize,
+        take
       }),
       batching.maxBatchSize
     )

@@ -254,10 +254,35 @@ describe("SharedState.layerRedis: the leaky bucket", () => {
       ])
     }))
 
-  it.scopedLive("after Redis loses its data, the bucket does not grant a second burst", () =>
+  it.scopedLive("a new bucket on a server up for longer than a full refill starts full, as in memory", () =>
+    Effect.gen(function*() {
+      const raw = yield* rawClient(redisUrl())
+      const uptime = Effect.promise(() => raw.info("server")).pipe(
+        Effect.map((info) => Number(/uptime_in_seconds:(\d+)/.exec(info)?.[1] ?? 0))
+      )
+      // 10 tokens refilled one per 50 ms: a full refill takes 500 ms, less than a second of uptime.
+      yield* uptime.pipe(Effect.repeat({ until: (seconds) => seconds >= 1, schedule: Schedule.spaced("100 millis") }))
+      const services = yield* build(SharedState.layerRedis({ url: redisUrl(), prefix: uniquePrefix() }))
+      const limiter = Context.get(services, RateLimiter.RateLimiter)
+      // Refused rather than delayed when no token is left (as a proxy client's own bucket): each take says whether
+      // a token was there.
+      const admit = limiter.consume({
+        algorithm: "token-bucket",
+        onExceeded: "fail",
+        key: "portal:new:bucket",
+        limit: 10,
+        window: "500 millis"
+      }).pipe(Effect.as(true), Effect.catchAll(() => Effect.succeed(false)))
+      deepStrictEqual(yield* Effect.forEach(range(11), () => admit), [...range(10).map(() => true), false])
+    }))
+
+  it.scopedLive("after Redis loses its data in a restart, the bucket does not grant a second burst", () =>
     Effect.gen(function*() {
       const prefix = uniquePrefix()
-      const services = yield* build(SharedState.layerRedis({ url: redisUrl(), prefix }))
+      // A server of its own, restarted below without persistence.
+      const server = yield* privateServer
+      const url = Redacted.make(server.url)
+      const services = yield* build(SharedState.layerRedis({ url, prefix }))
       const limiter = Context.get(services, RateLimiter.RateLimiter)
       // 10 tokens refilled one per 50 ms: a full refill takes 500 ms.
       const consume = limiter.consume({
@@ -271,8 +296,8 @@ describe("SharedState.layerRedis: the leaky bucket", () => {
       yield* consume
       yield* Effect.sleep("600 millis") // the dataset is older than a full refill: the next burst is granted whole
       deepStrictEqual(yield* burst, range(10).map(() => 0))
-      const raw = yield* rawClient(redisUrl())
-      yield* Effect.promise(() => raw.del(`${prefix}portal:p:bucket`, `${prefix}portal:p:bucket:epoch`))
+      yield* Effect.promise(server.kill)
+      yield* Effect.promise(server.start)
       // The data is gone (a restart without persistence): the portal may still count the burst just sent.
       const started = Date.now()
       yield* burst

@@ -19,6 +19,7 @@
  * @since 0.1.0
  * @internal
  */
+import type * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
@@ -35,6 +36,7 @@ import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Metrics from "../Metrics.js"
 import type * as OAuth from "../OAuth.js"
 import type * as PortalLimits from "../PortalLimits.js"
+import * as BucketLoader from "./bucketLoader.js"
 
 /**
  * A client whose `execute` runs `f` on each request, after the preprocessing of any decorator applied on top of it.
@@ -106,17 +108,26 @@ export const observeRequests = <A, E, R>(
 
 /**
  * Before each request, waits for a token of the leaky bucket (`take`), then tells the observer of the fiber's send
- * how long it waited.
+ * how long it waited. The first request of a batch sent with a `bucketLoader` ticket spends the ticket instead.
  *
  * @internal
  */
 export const withBucket = (take: PortalLimits.Take) => <E, R>(client: HttpClient.HttpClient.With<E, R>) =>
   HttpClient.tapRequest(client, () =>
-    Effect.flatMap(take, (waited) =>
-      Effect.withFiberRuntime((fiber) => {
+    Effect.withFiberRuntime<unknown, RateLimiter.RateLimitStoreError>((fiber) => {
+      // A batch whose window already took its token (`bucketLoader`) spends that one, once.
+      const ticket = fiber.getFiberRef(BucketLoader.Prepaid)
+      if (ticket !== undefined && !ticket.used) {
+        ticket.used = true
         const observe = observers.get(fiber)
-        return observe === undefined ? Effect.void : observe(Duration.toMillis(waited))
-      })))
+        return observe === undefined ? Effect.void : observe(ticket.waitedMs)
+      }
+      return Effect.flatMap(take, (waited) =>
+        Effect.withFiberRuntime((current) => {
+          const observe = observers.get(current)
+          return observe === undefined ? Effect.void : observe(Duration.toMillis(waited))
+        }))
+    }))
 
 /**
  * Where requests go: `origin` is the portal's address, safe to log (it may carry a path prefix the portal is served

@@ -27,9 +27,11 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
  * The leaky bucket's token bucket (the `RateLimiterStore.tokenBucket` contract): KEYS bucket (hash `tokens`, `at`),
  * epoch; ARGV tokens to take, ms per token, limit, overflow (1: go below zero, the caller waits). Answers the tokens
  * left (negative: the caller's turn is that many refills away) and the epoch, the Redis time at which this dataset
- * first served the portal's bucket. A bucket with no state (new, or lost with Redis's data) holds only the tokens
- * refilled since the epoch: requests sent before Redis lost its data may still fill the portal's counter, but not
- * those sent longer ago than a full refill. The key lapses once the bucket is full again; the epoch stays.
+ * began, recorded the first time the bucket is used: the server's start (`INFO server` `uptime_in_seconds`). A bucket
+ * with no state holds only the tokens refilled since the epoch: a new bucket on a server that has run for a full
+ * refill starts full, as in memory; after Redis lost its data in a restart, requests sent before may still fill the
+ * portal's counter, but not those sent longer ago than a full refill. The key lapses once the bucket is full again;
+ * the epoch stays.
  */
 const tokenBucket = `${now}
 local take = tonumber(ARGV[1])
@@ -41,8 +43,9 @@ local at = tonumber(state[2])
 if tokens == nil or at == nil then
   local epoch = tonumber(redis.call("GET", KEYS[2]))
   if epoch == nil then
-    epoch = now
-    redis.call("SET", KEYS[2], now)
+    local uptime = tonumber(string.match(redis.call("INFO", "server"), "uptime_in_seconds:(%d+)")) or 0
+    epoch = now - uptime * 1000
+    redis.call("SET", KEYS[2], epoch)
   end
   tokens = math.min(limit, math.floor((now - epoch) / refill))
   at = now
@@ -284,7 +287,9 @@ export const connect = (options: {
           maxRetriesPerRequest: 0,
           enableAutoPipelining: true,
           connectTimeout: connectMs,
-          commandTimeout: Math.max(250, Math.min(2000, Duration.toMillis(options.wait))),
+          // The whole wait: a shorter timeout would also fire for a command Redis answered at once when this
+          // process's event loop is busy (timers run before the socket is read), and fail calls on a healthy Redis.
+          commandTimeout: Math.max(250, Duration.toMillis(options.wait)),
           connectionName: "bitrix24-effect",
           retryStrategy: (times) => Math.min(times * 100, 1000)
         }) as Client
