@@ -24,12 +24,11 @@
  *
  * How it holds:
  * - **The bucket.** A token is taken in one Lua script on Redis's own clock (`TIME`), so processes with drifting
- *   clocks agree. A bucket with no state, new or lost with Redis's data (a restart without persistence), starts with
- *   only the tokens refilled since the server started (`INFO server`): the portal's counter may still hold requests
- *   sent before, never older than a full refill (25 s for the standard bucket). A Redis restarted without its data
- *   therefore starts at the drain rate, without the burst, for that long; a new bucket (a new portal, or a proxy
- *   client's own) on a server that has run longer starts full, as in memory. (Keys deleted by hand, or a `FLUSHALL`,
- *   are not seen as a restart.) A call waiting for a turn reserved ahead checks, when its turn comes, that
+ *   clocks agree. A portal's bucket with no state, new or lost with Redis's data (a restart without persistence, a
+ *   flush), starts with only the tokens refilled since that dataset began: the portal's counter may still hold
+ *   requests sent before, never older than a full refill (25 s for the standard bucket). A fresh Redis therefore
+ *   starts at the drain rate, without the burst, for that long. A bucket that refuses rather than waits (a proxy
+ *   client's own limit, `PortalLimits.makeAdmission`) is a limit of our own and starts full. A call waiting for a turn reserved ahead checks, when its turn comes, that
  *   the dataset is still the one it reserved in; if Redis lost its data meanwhile, it reserves again in the new one.
  *   `@effect/experimental`'s `RateLimiter/Redis` store is not used: it opens
  *   its own connection, counts time on each client's clock, and starts a lost bucket full, so a Redis restart under

@@ -27,11 +27,11 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
  * The leaky bucket's token bucket (the `RateLimiterStore.tokenBucket` contract): KEYS bucket (hash `tokens`, `at`),
  * epoch; ARGV tokens to take, ms per token, limit, overflow (1: go below zero, the caller waits). Answers the tokens
  * left (negative: the caller's turn is that many refills away) and the epoch, the Redis time at which this dataset
- * began, recorded the first time the bucket is used: the server's start (`INFO server` `uptime_in_seconds`). A bucket
- * with no state holds only the tokens refilled since the epoch: a new bucket on a server that has run for a full
- * refill starts full, as in memory; after Redis lost its data in a restart, requests sent before may still fill the
- * portal's counter, but not those sent longer ago than a full refill. The key lapses once the bucket is full again;
- * the epoch stays.
+ * first served the bucket. A bucket that makes its callers wait (overflow 1: the mirror of a portal's bucket, whose
+ * counter it cannot see) holds, when it has no state (new, or lost with Redis's data), only the tokens refilled since
+ * the epoch: requests sent before may still fill the portal's counter, but not those sent longer ago than a full
+ * refill. A bucket that refuses (overflow 0: a limit of our own, such as a proxy client's) starts full. The key
+ * lapses once the bucket is full again; the epoch stays.
  */
 const tokenBucket = `${now}
 local take = tonumber(ARGV[1])
@@ -43,11 +43,14 @@ local at = tonumber(state[2])
 if tokens == nil or at == nil then
   local epoch = tonumber(redis.call("GET", KEYS[2]))
   if epoch == nil then
-    local uptime = tonumber(string.match(redis.call("INFO", "server"), "uptime_in_seconds:(%d+)")) or 0
-    epoch = now - uptime * 1000
-    redis.call("SET", KEYS[2], epoch)
+    epoch = now
+    redis.call("SET", KEYS[2], now)
   end
-  tokens = math.min(limit, math.floor((now - epoch) / refill))
+  if ARGV[4] == "1" then
+    tokens = math.min(limit, math.floor((now - epoch) / refill))
+  else
+    tokens = limit
+  end
   at = now
 else
   local refilled = math.floor((now - at) / refill)
