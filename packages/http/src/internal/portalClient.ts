@@ -187,12 +187,10 @@ export const withRedirects = (options: {
     moves: number
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, E, R> =>
     Effect.flatMap(client.execute(request), (response) => {
-      // The status first: a response's headers may be converted on each reading (the undici client's are).
-      if (moves >= options.maxMoves || !redirectStatuses.has(response.status)) return Effect.succeed(response)
       const location = response.headers["location"]
-      return location === undefined
-        ? Effect.succeed(response)
-        : Effect.zipRight(follow(location, response.status), send(request, moves + 1))
+      return moves < options.maxMoves && location !== undefined && redirectStatuses.has(response.status)
+        ? Effect.zipRight(follow(location, response.status), send(request, moves + 1))
+        : Effect.succeed(response)
     })
   return around((request) => send(request, 0))
 }
