@@ -16,6 +16,7 @@ import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type * as Bitrix24Client from "./Bitrix24Client.js"
+import * as WireTime from "./internal/wireTime.js"
 import * as Php from "./Php.js"
 import * as PortalError from "./PortalError.js"
 import * as Wire from "./Wire.js"
@@ -124,10 +125,33 @@ export const parseCommand = (command: string): { readonly method: string; readon
  * @since 0.1.0
  * @category requests
  */
-export const commandMethods = (params: Wire.Params): ReadonlyArray<readonly [key: string, method: string]> =>
-  commands(params).flatMap(([key, value]) =>
-    typeof value === "string" ? [[key, normalized(parseCommand(value).method)] as const] : []
-  )
+export const commandMethods = (params: Wire.Params): ReadonlyArray<readonly [key: string, method: string]> => {
+  // `commands` and `parseCommand` in one pass, without their intermediate pairs and objects (once per batch request).
+  const cmd = param(params, "CMD")
+  const methods: Array<readonly [string, string]> = []
+  if (Array.isArray(cmd)) {
+    for (let index = 0; index < cmd.length; index++) {
+      const value: unknown = cmd[index]
+      if (typeof value === "string") methods.push([String(index), normalized(methodOf(value))])
+    }
+  } else if (cmd !== null && typeof cmd === "object") {
+    const map = cmd as Readonly<Record<string, unknown>>
+    for (const key of Object.keys(map)) {
+      const value = map[key]
+      if (typeof value === "string") methods.push([key, normalized(methodOf(value))])
+    }
+  }
+  return methods
+}
+
+/** The method part of a command string: {@link parseCommand}'s `method`, up to the first `?` or `#`. */
+const methodOf = (command: string): string => {
+  for (let index = 0; index < command.length; index++) {
+    const char = command.charCodeAt(index)
+    if (char === 0x3f || char === 0x23) return command.slice(0, index)
+  }
+  return command
+}
 
 /** Normalised method names, remembered for the first few hundred names seen (a batch repeats a handful). */
 const normalizedNames = new Map<string, string>()
@@ -310,8 +334,8 @@ export const encodeResult = (result: BatchResult): Readonly<Record<string, unkno
 })
 
 const decodeError = Schema.decodeUnknownOption(Wire.ErrorEnvelope)
-const isTime = Schema.is(Wire.Time)
-const decodeTime = (value: unknown): Option.Option<Wire.Time> => isTime(value) ? Option.some(value) : Option.none()
+const decodeTime = (value: unknown): Option.Option<Wire.Time> =>
+  WireTime.isTime(value) ? Option.some(value) : Option.none()
 const number = (value: unknown) => typeof value === "number" ? Option.some(value) : Option.none()
 
 /**
@@ -327,12 +351,32 @@ export type Outcome =
   | { readonly _tag: "NotExecuted" }
 
 /**
- * The outcome of the command under `key`.
+ * The outcome of the command under `key`, read once per answer and key: a second reading answers the same object.
  *
  * @since 0.1.0
  * @category answers
  */
 export const outcomeOf = (result: BatchResult, key: string): Outcome => {
+  let outcomes = commandOutcomes.get(result)
+  if (outcomes === undefined) {
+    outcomes = new Map()
+    commandOutcomes.set(result, outcomes)
+  }
+  let outcome = outcomes.get(key)
+  if (outcome === undefined) {
+    outcome = readOutcome(result, key)
+    outcomes.set(key, outcome)
+  }
+  return outcome
+}
+
+/**
+ * The outcomes of an answer's commands, each read once (a transport reads them twice: for the operating time and for
+ * the calls), with its `time` block checked against `Wire.Time`.
+ */
+const commandOutcomes = new WeakMap<BatchResult, Map<string, Outcome>>()
+
+const readOutcome = (result: BatchResult, key: string): Outcome => {
   if (Object.prototype.hasOwnProperty.call(result.result_error, key)) {
     const error = decodeError(result.result_error[key])
     return {
@@ -349,27 +393,10 @@ export const outcomeOf = (result: BatchResult, key: string): Outcome => {
   return { _tag: "NotExecuted" }
 }
 
-/** The `time` blocks of an answer's commands, each checked against `Wire.Time` once (a transport reads it twice). */
-const commandTimes = new WeakMap<BatchResult, Map<string, Option.Option<Wire.Time>>>()
-
-const timeOf = (result: BatchResult, key: string): Option.Option<Wire.Time> => {
-  let times = commandTimes.get(result)
-  if (times === undefined) {
-    times = new Map()
-    commandTimes.set(result, times)
-  }
-  let time = times.get(key)
-  if (time === undefined) {
-    time = decodeTime(result.result_time[key])
-    times.set(key, time)
-  }
-  return time
-}
-
-/** One command's response, its `time` block checked once per answer. */
+/** One command's response. */
 const commandResponse = (result: BatchResult, key: string): Bitrix24Client.CallResponse => ({
   result: result.result[key],
-  time: timeOf(result, key),
+  time: decodeTime(result.result_time[key]),
   next: number(result.result_next[key]),
   total: number(result.result_total[key])
 })

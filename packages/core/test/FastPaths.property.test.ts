@@ -6,7 +6,10 @@
  * - `Wire.encodeQuery` writes flat params without `qs`: byte for byte what `qs` writes with the same options;
  * - `BatchProtocol.decodeResult` reads an answer as `JSON.parse` makes it without the schema interpreter: the same
  *   maps as the `BatchResult` schema, and the same refusals;
- * - `BatchProtocol.outcomeOf` checks a command's `time` block with the `Wire.Time` schema once per answer.
+ * - `BatchProtocol.outcomeOf` checks a command's `time` block once per answer, without the schema interpreter for a
+ *   plain object (`internal/wireTime`): the same verdict as `Schema.is(Wire.Time)`;
+ * - `BatchProtocol.commandMethods` reads each command's method in one pass: what `commands`, `parseCommand` and
+ *   `Wire.normalizeMethod` make of them.
  */
 import { describe, it } from "@effect/vitest"
 import { assertTrue, deepStrictEqual, strictEqual } from "@effect/vitest/utils"
@@ -18,6 +21,7 @@ import * as Qs from "qs"
 import * as BatchProtocol from "../src/BatchProtocol.js"
 import * as Catalog from "../src/Catalog.js"
 import * as ParamsEncoder from "../src/internal/paramsEncoder.js"
+import * as WireTime from "../src/internal/wireTime.js"
 import * as Wire from "../src/Wire.js"
 
 const strings = fc.oneof(
@@ -191,5 +195,106 @@ describe("BatchProtocol.outcomeOf", () => {
     // Read twice, checked once: the same value.
     const again = BatchProtocol.outcomeOf(decoded.right, "a")
     strictEqual(again._tag === "Result" ? again.response.time : undefined, a.response.time)
+  })
+})
+
+const timeKeys = ["start", "finish", "duration", "processing", "date_start", "date_finish", "operating_reset_at"]
+const timeValue = fc.oneof(
+  fc.double(),
+  fc.integer(),
+  strings,
+  fc.constantFrom(undefined, null, NaN, -0, true, [], {})
+)
+
+/** `time` blocks: well-formed ones, ones with a field missing, of the wrong type or extra, and non-objects. */
+const timeBlock = fc.oneof(
+  fc.record({
+    start: fc.double(),
+    finish: fc.double(),
+    duration: fc.double(),
+    processing: fc.double(),
+    date_start: strings,
+    date_finish: strings,
+    operating_reset_at: fc.oneof(fc.integer(), timeValue),
+    operating: fc.oneof(fc.double(), timeValue)
+  }, { requiredKeys: ["start", "finish", "duration", "processing", "date_start", "date_finish"] }),
+  // One field of a well-formed block replaced by any value.
+  fc.tuple(fc.constantFrom(...timeKeys, "operating"), timeValue).map(([key, value]) => ({
+    start: 1,
+    finish: 2,
+    duration: 1,
+    processing: 0.5,
+    date_start: "d",
+    date_finish: "d",
+    [key]: value
+  })),
+  fc.dictionary(fc.oneof(fc.constantFrom(...timeKeys, "operating", "__proto__"), strings), timeValue, {
+    minKeys: 4,
+    maxKeys: 10
+  }),
+  fc.jsonValue({ maxDepth: 2 })
+)
+
+describe("the time block check (internal/wireTime)", () => {
+  const bySchema = Schema.is(Wire.Time)
+
+  it("answers what Schema.is(Wire.Time) answers, for objects as JSON.parse makes them and as code builds them", () => {
+    let accepted = 0
+    fc.assert(
+      fc.property(timeBlock, (value) => {
+        const parsed: unknown = JSON.parse(JSON.stringify(value) ?? "null")
+        strictEqual(WireTime.isTime(value), bySchema(value))
+        strictEqual(WireTime.isTime(parsed), bySchema(parsed))
+        if (bySchema(parsed)) accepted++
+      }),
+      { numRuns: 2_000 }
+    )
+    // Both verdicts were exercised.
+    assertTrue(accepted > 200, `accepted ${accepted}`)
+  })
+
+  it("leaves objects that are not plain to the schema", () => {
+    const time = { start: 1, finish: 2, duration: 1, processing: 0, date_start: "d", date_finish: "d" }
+    const inherited = Object.create(time) as object
+    strictEqual(WireTime.isTime(inherited), bySchema(inherited))
+    const bare = Object.assign(Object.create(null) as object, time)
+    strictEqual(WireTime.isTime(bare), bySchema(bare))
+    strictEqual(WireTime.isTime([time]), false)
+    strictEqual(WireTime.isTime(time), true)
+  })
+})
+
+/** The methods of a batch's commands as the general functions read them. */
+const commandMethodsReference = (params: Wire.Params) =>
+  BatchProtocol.commands(params).flatMap(([key, value]) =>
+    typeof value === "string"
+      ? [[key, Wire.normalizeMethod(BatchProtocol.parseCommand(value).method).method] as const]
+      : []
+  )
+
+const commandString = fc.oneof(
+  fc.constantFrom("im.chat.mute?CHAT_ID=1", "IM.Chat.Mute.json?x=1#f", "a#b?c", "a?b#c", "?", "#", "", "batch", " x "),
+  fc.tuple(strings, fc.constantFrom("", "?", "#", "?a=1", "#x?y", ".json"), strings).map(([a, b, c]) => a + b + c)
+)
+
+describe("BatchProtocol.commandMethods", () => {
+  it("answers what commands, parseCommand and Wire.normalizeMethod make of a batch's params", () => {
+    const cmd = fc.oneof(
+      fc.dictionary(strings, fc.oneof(commandString, fc.jsonValue({ maxDepth: 1 }))),
+      fc.array(fc.oneof(commandString, fc.jsonValue({ maxDepth: 1 })), { maxLength: 5 }),
+      fc.jsonValue({ maxDepth: 1 })
+    )
+    const params = fc.oneof(
+      cmd.map((value) => ({ cmd: value })),
+      fc.tuple(cmd, cmd).map(([a, b]) => ({ CMD: a, halt: 0, cmd: b })),
+      fc.dictionary(strings, fc.jsonValue({ maxDepth: 2 }))
+    )
+    fc.assert(
+      fc.property(params, (value) => {
+        const parsed = JSON.parse(JSON.stringify(value)) as Wire.Params
+        deepStrictEqual(BatchProtocol.commandMethods(parsed), commandMethodsReference(parsed))
+      }),
+      { numRuns: 1_500 }
+    )
   })
 })

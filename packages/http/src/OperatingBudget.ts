@@ -219,8 +219,8 @@ export const make = (settings: PortalLimits.Operating | "off", store: Store, sco
     settings === "off" ? Effect.succeed(none) : Effect.map(store.get(key(method)), decide)
 
   /** A report as an entry: the reset measured from the answer's own start; `blockedFor` when none is reported. */
-  const entryOf = (operating: PortalLimits.Operating, time: Wire.Time & { readonly operating: number }): Entry => ({
-    used: time.operating,
+  const entryOf = (operating: PortalLimits.Operating, time: Wire.Time, used: number): Entry => ({
+    used,
     resetIn: time.operating_reset_at === undefined
       ? Duration.toMillis(operating.blockedFor)
       : Math.max(0, time.operating_reset_at - time.start) * 1000
@@ -234,7 +234,7 @@ export const make = (settings: PortalLimits.Operating | "off", store: Store, sco
     const reports: Array<readonly [string, Entry]> = []
     for (const [method, time] of answers) {
       if (time !== undefined && time.operating !== undefined) {
-        reports.push([key(method), entryOf(settings, { ...time, operating: time.operating })])
+        reports.push([key(method), entryOf(settings, time, time.operating)])
       }
     }
     return reports.length === 0 ? Effect.void : Effect.catchAll(store.record(reports), dropped)

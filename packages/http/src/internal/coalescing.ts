@@ -182,10 +182,12 @@ const settleAnswered = (entries: ReadonlyArray<Entry>, response: Bitrix24Client.
     const entry = entries[index]!
     const outcome = BatchProtocol.outcomeOf(decoded.right, keyOf(index))
     switch (outcome._tag) {
-      case "Result":
+      case "Result": {
         // Each call gets the portal's headers of the request that carried it.
-        settle(entry, Exit.succeed({ ...outcome.response, headers: response.headers }))
+        const { next, result, time, total } = outcome.response
+        settle(entry, Exit.succeed({ result, time, next, total, headers: response.headers }))
         break
+      }
       case "Error":
         settle(entry, Exit.fail(new Bitrix24Client.WireFailure({ ...outcome.error, headers: response.headers })))
         break
