@@ -1,0 +1,54 @@
+/**
+ * The load generator of the (f) scenarios: plain single calls (`im.chat.mute`, a JSON POST, as any Bitrix24 client
+ * sends one) to `b24-proxy` replicas, call `i` to replica `i mod n`, with the scenario's number of calls in flight.
+ * Node's http module with one keep-alive pool per replica, so that the generator costs little and the same for
+ * every row. The replicas' client URLs (`http://HOST:PORT/rest/<id>/<secret>/`) come space-separated in
+ * `BENCH_PROXY_URLS`.
+ */
+import * as Http from "node:http"
+import { main, type Outcome, params, range } from "./Harness.js"
+
+await main(async (scenario, calls): Promise<Outcome> => {
+  const bases = process.env.BENCH_PROXY_URLS!.split(" ")
+  const width = scenario.concurrency === "all" ? calls : scenario.concurrency
+  const targets = bases.map((base) => ({
+    url: new URL(`${base}im.chat.mute.json`),
+    agent: new Http.Agent({ keepAlive: true, maxSockets: Math.ceil(width / bases.length) })
+  }))
+  const body = JSON.stringify(params)
+  const post = (call: number) =>
+    new Promise<boolean>((resolve) => {
+      const target = targets[call % targets.length]!
+      const request = Http.request(target.url, {
+        method: "POST",
+        agent: target.agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) }
+      }, (response) => {
+        let text = ""
+        response.setEncoding("utf8")
+        response.on("data", (chunk) => text += chunk)
+        response.on("end", () => {
+          try {
+            resolve(response.statusCode === 200 && (JSON.parse(text) as { readonly result?: unknown }).result === true)
+          } catch {
+            resolve(false)
+          }
+        })
+      })
+      request.on("error", () => resolve(false))
+      request.end(body)
+    })
+  let next = 0
+  let ok = 0
+  let failed = 0
+  await Promise.all(
+    range(width).map(async () => {
+      while (next < calls) {
+        if (await post(next++)) ok++
+        else failed++
+      }
+    })
+  )
+  for (const target of targets) target.agent.destroy()
+  return { ok, failed }
+})

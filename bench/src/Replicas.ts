@@ -1,0 +1,278 @@
+/**
+ * The (f) scenarios: `b24-proxy` replicas on one Redis in front of one emulated portal, as a team deploys them behind
+ * a load balancer. Every process is real and on this machine:
+ * - `redis-server` on a free loopback port, no persistence, started once for the (f) scenarios and emptied
+ *   (`FLUSHALL`) before each measured run, so that no bucket left by the warm-up carries over;
+ * - the replicas, each `node --import tsx src/main.ts` in `apps/proxy` (what `pnpm start` runs, without the `tsx`
+ *   wrapper process, so that the process measured is the proxy itself), `PORT=0`, one configuration file: the
+ *   emulated portal's inbound webhook with the scenario's bucket, and one client whose own bucket is off, so that
+ *   only the portal's bucket can hold calls back. With Redis they all get `B24_REDIS_URL`, and their banner must say
+ *   the limits are shared through it;
+ * - the emulated portal, over plain HTTP, in this process, with the scenario's bucket;
+ * - the load generator (`ClientProxy.ts`, run by `Runner.ts`: warm-up, then the measured run), plain single calls
+ *   round robin over the replicas, which coalesce them into `batch` requests (automatic batching, on by default).
+ *
+ * During the measured run (from the generator's `ready` to its result): the generator's CPU (`Runner.ts`), each
+ * replica's and Redis's CPU from `/proc/<pid>/stat`, the emulator's as this process's own CPU (it hosts it; the
+ * orchestration in between is idle waiting), the Redis commands (`CONFIG RESETSTAT` before, `INFO commandstats`
+ * after), and the HTTP requests and `QUERY_LIMIT_EXCEEDED` answers from the emulator's journal.
+ *
+ * @since 0.1.0
+ */
+import { Emulator } from "@bitrix24-effect/emulator"
+import * as Command from "@effect/platform/Command"
+import * as CommandExecutor from "@effect/platform/CommandExecutor"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as Fs from "node:fs"
+import * as Net from "node:net"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { BenchError } from "./BenchError.js"
+import * as Bundle from "./Bundle.js"
+import * as Exec from "./Exec.js"
+import * as ProcessUsage from "./ProcessUsage.js"
+import type * as Report from "./Report.js"
+import * as Runner from "./Runner.js"
+import type { Scenario } from "./Scenario.js"
+
+const benchDir = Path.join(import.meta.dirname, "..")
+const proxyDir = Path.join(benchDir, "..", "apps", "proxy")
+
+/** The load generator's client of the proxy: its own bucket off. Not a secret: it lives for one bench run. */
+const client = { id: 1, secret: "bench-replicas-client" }
+
+/** Redis commands the bench itself sends; not counted as the replicas' round trips. */
+const ownCommands = new Set(["info", "config", "flushall", "ping"])
+
+/**
+ * The calls per Redis command in the text of `INFO commandstats` (`cmdstat_<name>[|<subcommand>]:calls=<n>,...`
+ * lines), the bench's own commands (`INFO`, `CONFIG`, `FLUSHALL`, `PING`) left out.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseCommandStats = (text: string): Readonly<Record<string, number>> =>
+  Object.fromEntries(
+    [...text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)]
+      .filter((match) => !ownCommands.has(match[1]!.split("|")[0]!.toLowerCase()))
+      .map((match) => [match[1]!, Number(match[2])])
+  )
+
+const freePort = Effect.async<number, BenchError>((resume) => {
+  const server = Net.createServer()
+  server.once("error", (error) => resume(Effect.fail(new BenchError({ message: `no free port: ${error.message}` }))))
+  server.listen(0, "127.0.0.1", () => {
+    const port = (server.address() as Net.AddressInfo).port
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+interface Started {
+  readonly pid: number
+  readonly match: RegExpExecArray
+}
+
+/** Starts a long-running process (stopped with the scope) and answers once its output matches `ready`. */
+const start = (name: string, command: Command.Command, ready: RegExp) =>
+  Effect.gen(function*() {
+    const child = yield* Command.start(command)
+    const seen = yield* Deferred.make<RegExpExecArray, BenchError>()
+    let output = ""
+    yield* Stream.merge(child.stdout, child.stderr).pipe(
+      Stream.decodeText(),
+      Stream.runForEach((chunk) => {
+        output = (output + chunk).slice(-8000)
+        const match = ready.exec(output)
+        return match === null ? Effect.void : Deferred.succeed(seen, match)
+      }),
+      Effect.ignore,
+      Effect.zipRight(
+        Effect.suspend(() =>
+          Deferred.fail(seen, new BenchError({ message: `${name} ended before it was ready:\n${output}` }))
+        )
+      ),
+      Effect.forkScoped
+    )
+    const match = yield* Deferred.await(seen).pipe(
+      Effect.timeoutFail({
+        duration: "60 seconds",
+        onTimeout: () => new BenchError({ message: `${name} was not ready within 60 seconds:\n${output}` })
+      })
+    )
+    return { pid: child.pid, match } satisfies Started
+  }).pipe(
+    Effect.catchTags({
+      SystemError: (error) => new BenchError({ message: `${name}: ${error.message}` }),
+      BadArgument: (error) => new BenchError({ message: `${name}: ${error.message}` })
+    })
+  )
+
+/** A private `redis-server` on a free loopback port, without persistence. */
+const redis = Effect.gen(function*() {
+  const port = yield* freePort
+  const server = yield* start(
+    "redis-server (the Debian package redis-server)",
+    Command.make("redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
+    /Ready to accept connections/
+  )
+  const cli = (...args: ReadonlyArray<string>) => Exec.run(benchDir, "redis-cli", "-p", String(port), ...args)
+  return { url: `redis://127.0.0.1:${port}`, pid: server.pid, cli }
+})
+
+type Redis = Effect.Effect.Success<typeof redis>
+
+/** The proxy's configuration file for a portal bucket (`off` or `standard`). */
+const configFile = (dir: string, portal: Emulator.Service, bucket: "off" | "standard") => {
+  const file = Path.join(dir, `b24-proxy-${bucket}.yaml`)
+  Fs.writeFileSync(
+    file,
+    [
+      "portals:",
+      "  main:",
+      `    webhook: ${Redacted.value(portal.webhookUrl)}`,
+      `    bucket: ${bucket}`,
+      "clients:",
+      `  - id: ${client.id}`,
+      `    secret: ${client.secret}`,
+      "    limit: off"
+    ].join("\n") + "\n"
+  )
+  return file
+}
+
+/** One replica; answers its pid and the client URL on it once its banner has been printed. */
+const replica = (index: number, env: Readonly<Record<string, string>>, redis: boolean) =>
+  start(
+    `b24-proxy replica ${index + 1}`,
+    Command.make(process.execPath, "--import", "tsx", "src/main.ts").pipe(
+      Command.workingDirectory(proxyDir),
+      Command.env({ ...env, HOST: "127.0.0.1", PORT: "0" })
+    ),
+    /listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*limits and OAuth tokens: ([^\n]*)[\s\S]*clients: /
+  ).pipe(
+    Effect.filterOrFail(
+      (started) => started.match[2]!.startsWith("shared with every replica through Redis") === redis,
+      (started) =>
+        new BenchError({
+          message: `b24-proxy replica ${index + 1}: expected its state ${
+            redis ? "in Redis" : "in memory"
+          }, its banner says: ${started.match[2]}`
+        })
+    ),
+    Effect.map((started) => ({ pid: started.pid, url: `${started.match[1]}/rest/${client.id}/${client.secret}/` }))
+  )
+
+const cpuOf = (pid: number, name: string) =>
+  Effect.suspend(() => {
+    const ms = ProcessUsage.cpuMs(pid)
+    return ms === undefined
+      ? Effect.fail(new BenchError({ message: `${name} (pid ${pid}) has gone` }))
+      : Effect.succeed(ms)
+  })
+
+/** Runs one scenario `repeats` times on freshly started replicas (stopped with the scope). */
+const scenarioRuns = (
+  scenario: Scenario,
+  portal: Emulator.Service,
+  shared: Redis,
+  dir: string,
+  bundle: string
+): Effect.Effect<ReadonlyArray<Report.Run>, BenchError, CommandExecutor.CommandExecutor | Scope.Scope> =>
+  Effect.gen(function*() {
+    const setup = scenario.proxy ?? { replicas: 1, redis: true }
+    const executor = yield* CommandExecutor.CommandExecutor
+    const env = {
+      B24_PROXY_CONFIG: configFile(dir, portal, scenario.bucket === "off" ? "off" : "standard"),
+      ...(setup.redis ? { B24_REDIS_URL: shared.url, B24_REDIS_PREFIX: "bench:" } : {})
+    }
+    const replicas = yield* Effect.all(
+      Array.from({ length: setup.replicas }, (_, index) => replica(index, env, setup.redis)),
+      { concurrency: "unbounded" }
+    )
+    const cpus = Effect.all({
+      proxy: Effect.map(
+        Effect.forEach(replicas, (started, index) => cpuOf(started.pid, `b24-proxy replica ${index + 1}`)),
+        (values) => values.reduce((sum, value) => sum + value, 0)
+      ),
+      emulator: cpuOf(process.pid, "the bench process"),
+      redis: cpuOf(shared.pid, "redis-server")
+    })
+    const runs: Array<Report.Run> = []
+    for (let repeat = 0; repeat < scenario.repeats; repeat++) {
+      let before: Effect.Effect.Success<typeof cpus> | undefined
+      const measured = yield* Runner.run({
+        bundle,
+        scenario,
+        cwd: benchDir,
+        env: { BENCH_PROXY_URLS: replicas.map((started) => started.url).join(" ") },
+        nodeArgs: [],
+        prepare: Effect.gen(function*() {
+          yield* shared.cli("FLUSHALL")
+          yield* shared.cli("CONFIG", "RESETSTAT")
+          portal.reset()
+          portal.setLimits({
+            bucket: scenario.bucket === "off"
+              ? "off"
+              : { size: scenario.bucket.size, drainPerSecond: scenario.bucket.drain },
+            operatingLimitSeconds: 480
+          })
+          before = yield* cpus
+        }).pipe(Effect.provideService(CommandExecutor.CommandExecutor, executor))
+      })
+      const after = yield* cpus
+      const commands = Object.values(parseCommandStats(yield* shared.cli("INFO", "commandstats")))
+        .reduce((sum, calls) => sum + calls, 0)
+      runs.push({
+        measured,
+        httpRequests: portal.httpRequests(),
+        queryLimitExceeded: portal.journal.filter((entry) => entry.error === "QUERY_LIMIT_EXCEEDED").length,
+        replicas: {
+          proxyCpuMs: after.proxy - before!.proxy,
+          emulatorCpuMs: after.emulator - before!.emulator,
+          ...(setup.redis ? { redisCpuMs: after.redis - before!.redis, redisCommands: commands } : {})
+        }
+      })
+    }
+    return runs
+  })
+
+/**
+ * Bundles the load generator into `buildDir/clients`, starts Redis and the emulated portal, and runs the selected
+ * (f) scenarios (see the module's description) one after the other, each on its own replicas; answers each
+ * scenario's runs, in the order given.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (
+  scenarios: ReadonlyArray<Scenario>,
+  buildDir: string
+): Effect.Effect<
+  ReadonlyArray<readonly [Scenario, ReadonlyArray<Report.Run>]>,
+  BenchError,
+  CommandExecutor.CommandExecutor
+> =>
+  Effect.scoped(Effect.gen(function*() {
+    if (scenarios.length === 0) return []
+    const bundles = yield* Bundle.build(import.meta.dirname, Path.join(buildDir, "clients"), ["ClientProxy"]).pipe(
+      Effect.mapError((error) => new BenchError({ message: error.message }))
+    )
+    const calls = Math.max(...scenarios.map((scenario) => scenario.calls))
+    const portal = yield* Emulator.make({ journalLimit: 2 * calls + 1_000 }).pipe(
+      Effect.mapError((error) => new BenchError({ message: `the emulator did not start: ${error.message}` }))
+    )
+    const shared = yield* redis
+    const dir = yield* Effect.acquireRelease(
+      Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "b24-bench-replicas-"))),
+      (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+    )
+    const results: Array<readonly [Scenario, ReadonlyArray<Report.Run>]> = []
+    for (const scenario of scenarios) {
+      results.push([scenario, yield* Effect.scoped(scenarioRuns(scenario, portal, shared, dir, bundles.ClientProxy!))])
+    }
+    return results
+  }))
