@@ -3,8 +3,10 @@
  * sends one) to `b24-proxy` replicas, call `i` to replica `i mod n`, with the scenario's number of calls in flight.
  * Node's http module with one keep-alive pool per replica, so that the generator costs little and the same for
  * every row. The replicas' client URLs (`http://HOST:PORT/rest/<id>/<secret>/`) come space-separated in
- * `BENCH_PROXY_URLS`.
+ * `BENCH_PROXY_URLS`; the first failed calls of a run (status and body, or the socket's error) are written to the file
+ * `BENCH_PROXY_FAILURES` names.
  */
+import * as Fs from "node:fs"
 import * as Http from "node:http"
 import { main, type Outcome, params, range } from "./Harness.js"
 
@@ -16,6 +18,11 @@ await main(async (scenario, calls): Promise<Outcome> => {
     agent: new Http.Agent({ keepAlive: true, maxSockets: Math.ceil(width / bases.length) })
   }))
   const body = JSON.stringify(params)
+  const failures: Array<string> = []
+  const fail = (replica: number, what: string) => {
+    if (failures.length < 5) failures.push(`replica ${replica + 1}: ${what.slice(0, 300)}`)
+    return false
+  }
   const post = (call: number) =>
     new Promise<boolean>((resolve) => {
       const target = targets[call % targets.length]!
@@ -28,14 +35,19 @@ await main(async (scenario, calls): Promise<Outcome> => {
         response.setEncoding("utf8")
         response.on("data", (chunk) => text += chunk)
         response.on("end", () => {
+          let result: unknown
           try {
-            resolve(response.statusCode === 200 && (JSON.parse(text) as { readonly result?: unknown }).result === true)
+            result = (JSON.parse(text) as { readonly result?: unknown }).result
           } catch {
-            resolve(false)
+            result = undefined
           }
+          resolve(
+            response.statusCode === 200 && result === true ||
+              fail(call % targets.length, `${response.statusCode} ${text}`)
+          )
         })
       })
-      request.on("error", () => resolve(false))
+      request.on("error", (error) => resolve(fail(call % targets.length, error.message)))
       request.end(body)
     })
   let next = 0
@@ -50,5 +62,8 @@ await main(async (scenario, calls): Promise<Outcome> => {
     })
   )
   for (const target of targets) target.agent.destroy()
+  if (failures.length > 0 && calls === scenario.calls) {
+    Fs.writeFileSync(process.env.BENCH_PROXY_FAILURES!, failures.join("\n"))
+  }
   return { ok, failed }
 })

@@ -22,6 +22,7 @@
 import { Emulator } from "@bitrix24-effect/emulator"
 import * as Command from "@effect/platform/Command"
 import * as CommandExecutor from "@effect/platform/CommandExecutor"
+import * as Console from "effect/Console"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
@@ -31,6 +32,7 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { performance } from "node:perf_hooks"
 import { BenchError } from "./BenchError.js"
 import * as Bundle from "./Bundle.js"
 import * as Exec from "./Exec.js"
@@ -61,6 +63,29 @@ export const parseCommandStats = (text: string): Readonly<Record<string, number>
       .filter((match) => !ownCommands.has(match[1]!.split("|")[0]!.toLowerCase()))
       .map((match) => [match[1]!, Number(match[2])])
   )
+
+/**
+ * The CPU time the whole machine has spent busy (every process, every core; `cpu` line of `/proc/stat`: all fields
+ * but `idle` and `iowait`, proc(5)), in clock ticks, from the text of `/proc/stat`; `undefined` without that line.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseMachineStat = (text: string): number | undefined => {
+  const match = /^cpu\s+(.*)$/m.exec(text)
+  if (match === null) return undefined
+  // user nice system idle iowait irq softirq steal (guest and guest_nice are already inside user and nice).
+  const fields = match[1]!.trim().split(/\s+/).slice(0, 8).map(Number)
+  if (fields.length < 5 || !fields.every((value) => Number.isInteger(value) && value >= 0)) return undefined
+  return fields.reduce((sum, value, index) => index === 3 || index === 4 ? sum : sum + value, 0)
+}
+
+const machineCpuMs = Effect.suspend(() => {
+  const ticks = parseMachineStat(Fs.readFileSync("/proc/stat", "utf8"))
+  return ticks === undefined
+    ? Effect.fail(new BenchError({ message: "no cpu line in /proc/stat" }))
+    : Effect.succeed(ticks * ProcessUsage.resolutionMs)
+})
 
 const freePort = Effect.async<number, BenchError>((resume) => {
   const server = Net.createServer()
@@ -199,16 +224,19 @@ const scenarioRuns = (
         (values) => values.reduce((sum, value) => sum + value, 0)
       ),
       emulator: cpuOf(process.pid, "the bench process"),
-      redis: cpuOf(shared.pid, "redis-server")
+      redis: cpuOf(shared.pid, "redis-server"),
+      machine: machineCpuMs,
+      at: Effect.sync(() => performance.now())
     })
     const runs: Array<Report.Run> = []
     for (let repeat = 0; repeat < scenario.repeats; repeat++) {
+      const failures = Path.join(dir, `${scenario.id}.${repeat}.failures`)
       let before: Effect.Effect.Success<typeof cpus> | undefined
       const measured = yield* Runner.run({
         bundle,
         scenario,
         cwd: benchDir,
-        env: { BENCH_PROXY_URLS: replicas.map((started) => started.url).join(" ") },
+        env: { BENCH_PROXY_URLS: replicas.map((started) => started.url).join(" "), BENCH_PROXY_FAILURES: failures },
         nodeArgs: [],
         prepare: Effect.gen(function*() {
           yield* shared.cli("FLUSHALL")
@@ -224,8 +252,23 @@ const scenarioRuns = (
         }).pipe(Effect.provideService(CommandExecutor.CommandExecutor, executor))
       })
       const after = yield* cpus
-      const commands = Object.values(parseCommandStats(yield* shared.cli("INFO", "commandstats")))
-        .reduce((sum, calls) => sum + calls, 0)
+      const byCommand = parseCommandStats(yield* shared.cli("INFO", "commandstats"))
+      const commands = Object.values(byCommand).reduce((sum, calls) => sum + calls, 0)
+      const seconds = (after.at - before!.at) / 1000
+      yield* Console.log(
+        `    ${scenario.id} run ${repeat + 1}: ${measured.seconds.toFixed(3)} s, machine ${
+          ((after.machine - before!.machine) / 1000 / seconds).toFixed(2)
+        } cores busy (every process)${
+          setup.redis
+            ? `; Redis commands: ${
+              Object.entries(byCommand).map(([name, calls]) => `${name} ${calls}`).join(", ") || "none"
+            }`
+            : ""
+        }`
+      )
+      if (Fs.existsSync(failures)) {
+        yield* Console.log(`    failed calls (first ones):\n${Fs.readFileSync(failures, "utf8").trimEnd()}`)
+      }
       runs.push({
         measured,
         httpRequests: portal.httpRequests(),
@@ -233,6 +276,7 @@ const scenarioRuns = (
         replicas: {
           proxyCpuMs: after.proxy - before!.proxy,
           emulatorCpuMs: after.emulator - before!.emulator,
+          machineCpuMs: Math.round((after.machine - before!.machine) * measured.seconds / seconds),
           ...(setup.redis ? { redisCpuMs: after.redis - before!.redis, redisCommands: commands } : {})
         }
       })

@@ -25,8 +25,8 @@ export interface Run {
 
 /**
  * (f) What the processes behind the load generator used during the measured run: CPU (user plus system, ms, from
- * `/proc`) of the `b24-proxy` replicas summed, of the emulated portal (the bench process, which hosts it) and of
- * `redis-server`, and the commands Redis processed (`INFO commandstats`, the bench's own reads left out). The Redis
+ * `/proc`) of the `b24-proxy` replicas summed, of the emulated portal (the bench process, which hosts it), of
+ * `redis-server` and of the whole machine, and the commands Redis processed (`INFO commandstats`, the bench's own reads left out). The Redis
  * figures are absent when the replicas run without Redis.
  *
  * @since 0.1.0
@@ -35,6 +35,8 @@ export interface Run {
 export interface ReplicaFigures {
   readonly proxyCpuMs: number
   readonly emulatorCpuMs: number
+  /** The whole machine's busy CPU (every process, ours and others', `/proc/stat`), scaled to the measured run. */
+  readonly machineCpuMs?: number | undefined
   readonly redisCpuMs?: number | undefined
   readonly redisCommands?: number | undefined
 }
@@ -47,11 +49,13 @@ const replicaMedians = (runs: ReadonlyArray<Run>): ReplicaFigures | undefined =>
     const values = figures.flatMap((entry) => pick(entry) ?? [])
     return values.length === 0 ? undefined : Math.round(median(values))
   }
+  const machineCpuMs = of((entry) => entry.machineCpuMs)
   const redisCpuMs = of((entry) => entry.redisCpuMs)
   const redisCommands = of((entry) => entry.redisCommands)
   return {
     proxyCpuMs: of((entry) => entry.proxyCpuMs)!,
     emulatorCpuMs: of((entry) => entry.emulatorCpuMs)!,
+    ...(machineCpuMs === undefined ? {} : { machineCpuMs }),
     ...(redisCpuMs === undefined ? {} : { redisCpuMs }),
     ...(redisCommands === undefined ? {} : { redisCommands })
   }
@@ -175,15 +179,36 @@ export const replicaTable = (rows: ReadonlyArray<Row>): string => {
   const perCall = (ms: number | undefined, row: Row) => ms === undefined ? "-" : (ms / row.calls).toFixed(3)
   return [
     "| (f) scenario | calls/s | proxy CPU (ms/call, replicas summed) | emulator CPU (ms/call) | Redis CPU (ms/call) " +
-    "| Redis commands per call | load generator CPU (ms/call) | cores busy |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| Redis commands per call | load generator CPU (ms/call) | cores busy (these processes) | cores busy (machine) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...replicas.map((row) =>
       `| ${row.title} | ${row.callsPerSecond} | ${perCall(row.replicas!.proxyCpuMs, row)} | ` +
       `${perCall(row.replicas!.emulatorCpuMs, row)} | ${perCall(row.replicas!.redisCpuMs, row)} | ` +
       `${row.replicas!.redisCommands === undefined ? "-" : (row.replicas!.redisCommands / row.calls).toFixed(3)} | ` +
-      `${cpuPerCall(row).toFixed(3)} | ${coresBusy(row).toFixed(2)} |`
+      `${cpuPerCall(row).toFixed(3)} | ${coresBusy(row).toFixed(2)} | ${machineBusy(row)} |`
     )
   ].join("\n")
+}
+
+/**
+ * (f) What Redis adds per call: the 1-replica run on Redis against the same run without `B24_REDIS_URL`, as wall
+ * time per call (ms, at the scenario's concurrency), the proxy's extra CPU per call, Redis's own CPU per call and its
+ * commands per call. `undefined` unless both rows are there.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const redisCost = (rows: ReadonlyArray<Row>): string | undefined => {
+  const on = rows.find((row) => row.id === "f-1-off" && row.baseline === undefined)
+  const off = rows.find((row) => row.id === "f-1-off-memory" && row.baseline === undefined)
+  if (on?.replicas === undefined || off?.replicas === undefined) return undefined
+  const ms = (row: Row) => (1000 * row.seconds) / row.calls
+  const cpu = (row: Row) => row.replicas!.proxyCpuMs / row.calls
+  return `(f) what Redis adds per call (1 replica, bucket off, with and without B24_REDIS_URL): ` +
+    `${(ms(on) - ms(off)).toFixed(3)} ms of wall time (${ms(on).toFixed(3)} against ${ms(off).toFixed(3)}), ` +
+    `${(cpu(on) - cpu(off)).toFixed(3)} ms of proxy CPU (${cpu(on).toFixed(3)} against ${cpu(off).toFixed(3)}), ` +
+    `${((on.replicas.redisCpuMs ?? 0) / on.calls).toFixed(3)} ms of Redis CPU, ` +
+    `${((on.replicas.redisCommands ?? 0) / on.calls).toFixed(3)} Redis commands`
 }
 
 /**
@@ -272,11 +297,15 @@ export const coresBusy = (row: Row): number =>
   (row.clientCpuMs + (row.replicas?.proxyCpuMs ?? 0) + (row.replicas?.emulatorCpuMs ?? 0) +
     (row.replicas?.redisCpuMs ?? 0)) / (row.seconds * 1000)
 
+/** (f) The cores the whole machine kept busy during the run (every process, others' included), or `-`. */
+const machineBusy = (row: Row) =>
+  row.replicas?.machineCpuMs === undefined ? "-" : (row.replicas.machineCpuMs / (row.seconds * 1000)).toFixed(2)
+
 /** (f) A replica row's throughput with the CPU it took. */
 const replicaFigures = (row: Row) =>
   `${row.callsPerSecond} calls/s, ${coresBusy(row).toFixed(2)} cores busy (proxy ${
     ((row.replicas?.proxyCpuMs ?? 0) / row.calls).toFixed(3)
-  } ms/call)`
+  } ms/call), machine ${machineBusy(row)} cores busy`
 
 const replicaTargets: ReadonlyArray<Target> = [
   {
@@ -555,6 +584,7 @@ export const section = (results: Results): string =>
     table(results.scenarios),
     "",
     ...(replicaTable(results.scenarios) === "" ? [] : [replicaTable(results.scenarios), ""]),
+    ...(redisCost(results.scenarios) === undefined ? [] : [redisCost(results.scenarios)!, ""]),
     "Targets, as measured:",
     "",
     verdictList(results.targets)

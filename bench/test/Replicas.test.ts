@@ -4,6 +4,7 @@
  */
 import { describe, it } from "@effect/vitest"
 import { assertTrue, deepStrictEqual, strictEqual } from "@effect/vitest/utils"
+import * as Fs from "node:fs"
 import * as Replicas from "../src/Replicas.js"
 import * as Report from "../src/Report.js"
 import type { Scenario } from "../src/Scenario.js"
@@ -30,7 +31,7 @@ const row = (id: string, seconds: number, figures: Report.ReplicaFigures, queryL
   }])
 }
 
-const figures = { proxyCpuMs: 6000, emulatorCpuMs: 300, redisCpuMs: 900, redisCommands: 420 }
+const figures = { proxyCpuMs: 6000, emulatorCpuMs: 300, machineCpuMs: 19000, redisCpuMs: 900, redisCommands: 420 }
 
 const verdict = (rows: ReadonlyArray<Report.Row>, id: string) =>
   Report.verdicts(rows, undefined).find((verdict) => verdict.id === id)!
@@ -42,8 +43,8 @@ describe("the (f) targets", () => {
     strictEqual(met.status, "met")
     strictEqual(
       met.figures,
-      "3 replicas: 450 calls/s, 1.17 cores busy (proxy 2.000 ms/call); 1 replica: 300 calls/s, 0.78 cores busy " +
-        "(proxy 2.000 ms/call); 1.50x"
+      "3 replicas: 450 calls/s, 1.17 cores busy (proxy 2.000 ms/call), machine 2.85 cores busy; 1 replica: 300 " +
+        "calls/s, 0.78 cores busy (proxy 2.000 ms/call), machine 1.90 cores busy; 1.50x"
     )
     strictEqual(verdict([one, row("f-3-off", 7, figures)], "f-3-replicas-1.5x").status, "not met")
     strictEqual(verdict([one], "f-3-replicas-1.5x").status, "not run")
@@ -80,12 +81,21 @@ describe("Report.row and Report.replicaTable for (f)", () => {
     const lines = Report.replicaTable([memory]).split("\n")
     strictEqual(
       lines[2],
-      "| b24-proxy, 1 replica without Redis, bucket off | 3000 | 0.067 | 0.007 | - | - | 0.033 | 0.32 |"
+      "| b24-proxy, 1 replica without Redis, bucket off | 3000 | 0.067 | 0.007 | - | - | 0.033 | 0.32 | - |"
     )
     strictEqual(
       Report.replicaTable([Report.row(scenario("a-ours-batched"), [{ ...runs[0]!, replicas: undefined }])]),
       ""
     )
+  })
+})
+
+describe("Replicas.parseMachineStat", () => {
+  it("sums the busy fields of the cpu line (not idle, not iowait)", () => {
+    const text = "cpu  100 5 50 9000 40 3 2 1 0 0\ncpu0 50 2 25 4500 20 1 1 0 0 0\nintr 1\n"
+    strictEqual(Replicas.parseMachineStat(text), 161)
+    strictEqual(Replicas.parseMachineStat("intr 1\n"), undefined)
+    assertTrue((Replicas.parseMachineStat(Fs.readFileSync("/proc/stat", "utf8")) ?? 0) > 0)
   })
 })
 
@@ -101,5 +111,18 @@ describe("Replicas.parseCommandStats", () => {
     ].join("\r\n")
     deepStrictEqual(Replicas.parseCommandStats(text), { evalsha: 120, hgetall: 7 })
     assertTrue(Object.keys(Replicas.parseCommandStats("")).length === 0)
+  })
+})
+
+describe("Report.redisCost", () => {
+  it("compares the 1-replica run on Redis with the same run without it, per call", () => {
+    const on = row("f-1-off", 6, { proxyCpuMs: 7500, emulatorCpuMs: 300, redisCpuMs: 600, redisCommands: 240 })
+    const off = row("f-1-off-memory", 5, { proxyCpuMs: 6000, emulatorCpuMs: 300 })
+    strictEqual(
+      Report.redisCost([on, off]),
+      "(f) what Redis adds per call (1 replica, bucket off, with and without B24_REDIS_URL): 0.333 ms of wall time " +
+        "(2.000 against 1.667), 0.500 ms of proxy CPU (2.500 against 2.000), 0.200 ms of Redis CPU, 0.080 Redis commands"
+    )
+    strictEqual(Report.redisCost([on]), undefined)
   })
 })
