@@ -23,7 +23,9 @@ await main(async (scenario, calls): Promise<Outcome> => {
     if (failures.length < 5) failures.push(`replica ${replica + 1}: ${what.slice(0, 300)}`)
     return false
   }
-  const post = (call: number) =>
+  // A keep-alive socket the replica closed as idle just as a request was written to it is reset. The call is an
+  // idempotent write, so it is sent again on a fresh socket, once (Node's documented pattern, `request.reusedSocket`).
+  const post = (call: number, retried = false): Promise<boolean> =>
     new Promise<boolean>((resolve) => {
       const target = targets[call % targets.length]!
       const request = Http.request(target.url, {
@@ -47,7 +49,12 @@ await main(async (scenario, calls): Promise<Outcome> => {
           )
         })
       })
-      request.on("error", (error) => resolve(fail(call % targets.length, error.message)))
+      request.on("error", (error: NodeJS.ErrnoException) =>
+        resolve(
+          request.reusedSocket && error.code === "ECONNRESET" && !retried
+            ? post(call, true)
+            : fail(call % targets.length, error.message)
+        ))
       request.end(body)
     })
   let next = 0
