@@ -199,14 +199,20 @@ const cpuOf = (pid: number, name: string) =>
       : Effect.succeed(ms)
   })
 
-/** Runs one scenario `repeats` times on freshly started replicas (stopped with the scope). */
-const scenarioRuns = (
+/**
+ * Starts a scenario's replicas (stopped with the scope); answers its measured run, to be made `repeats` times.
+ */
+const prepare = (
   scenario: Scenario,
   portal: Emulator.Service,
   shared: Redis,
   dir: string,
   bundle: string
-): Effect.Effect<ReadonlyArray<Report.Run>, BenchError, CommandExecutor.CommandExecutor | Scope.Scope> =>
+): Effect.Effect<
+  (repeat: number) => Effect.Effect<Report.Run, BenchError>,
+  BenchError,
+  CommandExecutor.CommandExecutor | Scope.Scope
+> =>
   Effect.gen(function*() {
     const setup = scenario.proxy ?? { replicas: 1, redis: true }
     const executor = yield* CommandExecutor.CommandExecutor
@@ -228,66 +234,65 @@ const scenarioRuns = (
       machine: machineCpuMs,
       at: Effect.sync(() => performance.now())
     })
-    const runs: Array<Report.Run> = []
-    for (let repeat = 0; repeat < scenario.repeats; repeat++) {
-      const failures = Path.join(dir, `${scenario.id}.${repeat}.failures`)
-      let before: Effect.Effect.Success<typeof cpus> | undefined
-      const measured = yield* Runner.run({
-        bundle,
-        scenario,
-        cwd: benchDir,
-        env: { BENCH_PROXY_URLS: replicas.map((started) => started.url).join(" "), BENCH_PROXY_FAILURES: failures },
-        nodeArgs: [],
-        prepare: Effect.gen(function*() {
-          yield* shared.cli("FLUSHALL")
-          yield* shared.cli("CONFIG", "RESETSTAT")
-          portal.reset()
-          portal.setLimits({
-            bucket: scenario.bucket === "off"
-              ? "off"
-              : { size: scenario.bucket.size, drainPerSecond: scenario.bucket.drain },
-            operatingLimitSeconds: 480
-          })
-          before = yield* cpus
-        }).pipe(Effect.provideService(CommandExecutor.CommandExecutor, executor))
-      })
-      const after = yield* cpus
-      const byCommand = parseCommandStats(yield* shared.cli("INFO", "commandstats"))
-      const commands = Object.values(byCommand).reduce((sum, calls) => sum + calls, 0)
-      const seconds = (after.at - before!.at) / 1000
-      yield* Console.log(
-        `    ${scenario.id} run ${repeat + 1}: ${measured.seconds.toFixed(3)} s, machine ${
-          ((after.machine - before!.machine) / 1000 / seconds).toFixed(2)
-        } cores busy (every process)${
-          setup.redis
-            ? `; Redis commands: ${
-              Object.entries(byCommand).map(([name, calls]) => `${name} ${calls}`).join(", ") || "none"
-            }`
-            : ""
-        }`
-      )
-      if (Fs.existsSync(failures)) {
-        yield* Console.log(`    failed calls (first ones):\n${Fs.readFileSync(failures, "utf8").trimEnd()}`)
-      }
-      runs.push({
-        measured,
-        httpRequests: portal.httpRequests(),
-        queryLimitExceeded: portal.journal.filter((entry) => entry.error === "QUERY_LIMIT_EXCEEDED").length,
-        replicas: {
-          proxyCpuMs: after.proxy - before!.proxy,
-          emulatorCpuMs: after.emulator - before!.emulator,
-          machineCpuMs: Math.round((after.machine - before!.machine) * measured.seconds / seconds),
-          ...(setup.redis ? { redisCpuMs: after.redis - before!.redis, redisCommands: commands } : {})
+    return (repeat: number) =>
+      Effect.gen(function*() {
+        const failures = Path.join(dir, `${scenario.id}.${repeat}.failures`)
+        let before: Effect.Effect.Success<typeof cpus> | undefined
+        const measured = yield* Runner.run({
+          bundle,
+          scenario,
+          cwd: benchDir,
+          env: { BENCH_PROXY_URLS: replicas.map((started) => started.url).join(" "), BENCH_PROXY_FAILURES: failures },
+          nodeArgs: [],
+          prepare: Effect.gen(function*() {
+            yield* shared.cli("FLUSHALL")
+            yield* shared.cli("CONFIG", "RESETSTAT")
+            portal.reset()
+            portal.setLimits({
+              bucket: scenario.bucket === "off"
+                ? "off"
+                : { size: scenario.bucket.size, drainPerSecond: scenario.bucket.drain },
+              operatingLimitSeconds: 480
+            })
+            before = yield* cpus
+          }).pipe(Effect.provideService(CommandExecutor.CommandExecutor, executor))
+        })
+        const after = yield* cpus
+        const byCommand = parseCommandStats(yield* shared.cli("INFO", "commandstats"))
+        const commands = Object.values(byCommand).reduce((sum, calls) => sum + calls, 0)
+        const seconds = (after.at - before!.at) / 1000
+        yield* Console.log(
+          `    ${scenario.id} run ${repeat + 1}: ${measured.seconds.toFixed(3)} s, machine ${
+            ((after.machine - before!.machine) / 1000 / seconds).toFixed(2)
+          } cores busy (every process)${
+            setup.redis
+              ? `; Redis commands: ${
+                Object.entries(byCommand).map(([name, calls]) => `${name} ${calls}`).join(", ") || "none"
+              }`
+              : ""
+          }`
+        )
+        if (Fs.existsSync(failures)) {
+          yield* Console.log(`    failed calls (first ones):\n${Fs.readFileSync(failures, "utf8").trimEnd()}`)
         }
-      })
-    }
-    return runs
+        return {
+          measured,
+          httpRequests: portal.httpRequests(),
+          queryLimitExceeded: portal.journal.filter((entry) => entry.error === "QUERY_LIMIT_EXCEEDED").length,
+          replicas: {
+            proxyCpuMs: after.proxy - before!.proxy,
+            emulatorCpuMs: after.emulator - before!.emulator,
+            machineCpuMs: Math.round((after.machine - before!.machine) * measured.seconds / seconds),
+            ...(setup.redis ? { redisCpuMs: after.redis - before!.redis, redisCommands: commands } : {})
+          }
+        } satisfies Report.Run
+      }).pipe(Effect.provideService(CommandExecutor.CommandExecutor, executor))
   })
 
 /**
- * Bundles the load generator into `buildDir/clients`, starts Redis and the emulated portal, and runs the selected
- * (f) scenarios (see the module's description) one after the other, each on its own replicas; answers each
- * scenario's runs, in the order given.
+ * Bundles the load generator into `buildDir/clients`, starts Redis, the emulated portal and each selected (f)
+ * scenario's own replicas, and runs the scenarios (see the module's description) in rounds: each that still has runs
+ * to make takes its turn, one at a time. Answers each scenario's runs, in the order given.
  *
  * @since 0.1.0
  * @category running
@@ -302,7 +307,8 @@ export const run = (
 > =>
   Effect.scoped(Effect.gen(function*() {
     if (scenarios.length === 0) return []
-    const bundles = yield* Bundle.build(import.meta.dirname, Path.join(buildDir, "clients"), ["ClientProxy"]).pipe(
+    const bundle = yield* Bundle.build(import.meta.dirname, Path.join(buildDir, "clients"), ["ClientProxy"]).pipe(
+      Effect.map((bundles) => bundles.ClientProxy!),
       Effect.mapError((error) => new BenchError({ message: error.message }))
     )
     const calls = Math.max(...scenarios.map((scenario) => scenario.calls))
@@ -314,9 +320,15 @@ export const run = (
       Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "b24-bench-replicas-"))),
       (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
     )
-    const results: Array<readonly [Scenario, ReadonlyArray<Report.Run>]> = []
-    for (const scenario of scenarios) {
-      results.push([scenario, yield* Effect.scoped(scenarioRuns(scenario, portal, shared, dir, bundles.ClientProxy!))])
+    const measure = yield* Effect.forEach(scenarios, (scenario) => prepare(scenario, portal, shared, dir, bundle))
+    const runs = scenarios.map(() => [] as Array<Report.Run>)
+    // Round after round, each scenario that still has runs to make takes its turn, so that the rows meet the
+    // machine's load alike (the replicas of the others wait idle meanwhile).
+    const rounds = Math.max(...scenarios.map((scenario) => scenario.repeats))
+    for (let round = 0; round < rounds; round++) {
+      for (const [index, scenario] of scenarios.entries()) {
+        if (round < scenario.repeats) runs[index]!.push(yield* measure[index]!(round))
+      }
     }
-    return results
+    return scenarios.map((scenario, index) => [scenario, runs[index]!] as const)
   }))
