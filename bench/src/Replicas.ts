@@ -1,8 +1,10 @@
 /**
  * The (f) scenarios: `b24-proxy` replicas on one Redis in front of one emulated portal, as a team deploys them behind
  * a load balancer. Every process is real and on this machine:
- * - `redis-server` on a free loopback port, no persistence, started once for the (f) scenarios and emptied
- *   (`FLUSHALL`) before each measured run, so that no bucket left by the warm-up carries over;
+ * - `redis-server` on a free loopback port, no persistence, started once for the (f) scenarios. Before a measured
+ *   run under a bucket, the bench waits for the bucket's full refill (size / drain seconds), so that the shared
+ *   bucket is full again after the warm-up, as the portal's is after its reset (emptying Redis would not do: a bucket
+ *   whose data is gone restarts without its burst, `SharedState`);
  * - the replicas, each `node --import tsx src/main.ts` in `apps/proxy` (what `pnpm start` runs, without the `tsx`
  *   wrapper process, so that the process measured is the proxy itself), `PORT=0`, one configuration file: the
  *   emulated portal's inbound webhook with the scenario's bucket, and one client whose own bucket is off, so that
@@ -48,11 +50,11 @@ const proxyDir = Path.join(benchDir, "..", "apps", "proxy")
 const client = { id: 1, secret: "bench-replicas-client" }
 
 /** Redis commands the bench itself sends; not counted as the replicas' round trips. */
-const ownCommands = new Set(["info", "config", "flushall", "ping"])
+const ownCommands = new Set(["info", "config", "ping"])
 
 /**
  * The calls per Redis command in the text of `INFO commandstats` (`cmdstat_<name>[|<subcommand>]:calls=<n>,...`
- * lines), the bench's own commands (`INFO`, `CONFIG`, `FLUSHALL`, `PING`) left out.
+ * lines), the bench's own commands (`INFO`, `CONFIG`, `PING`) left out.
  *
  * @since 0.1.0
  * @category parsing
@@ -237,6 +239,9 @@ const prepare = (
     return (repeat: number) =>
       Effect.gen(function*() {
         const failures = Path.join(dir, `${scenario.id}.${repeat}.failures`)
+        // The warm-up meets the portal with its bucket off, as in the other groups; the replicas keep theirs.
+        portal.reset()
+        portal.setLimits({ bucket: "off" })
         let before: Effect.Effect.Success<typeof cpus> | undefined
         const measured = yield* Runner.run({
           bundle,
@@ -245,7 +250,11 @@ const prepare = (
           env: { BENCH_PROXY_URLS: replicas.map((started) => started.url).join(" "), BENCH_PROXY_FAILURES: failures },
           nodeArgs: [],
           prepare: Effect.gen(function*() {
-            yield* shared.cli("FLUSHALL")
+            // The shared bucket refills from what the warm-up took, as the portal's is full after its reset. (Not a
+            // FLUSHALL: a bucket whose data is gone restarts without its burst, see `SharedState`.)
+            if (scenario.bucket !== "off") {
+              yield* Effect.sleep(`${scenario.bucket.size / scenario.bucket.drain} seconds`)
+            }
             yield* shared.cli("CONFIG", "RESETSTAT")
             portal.reset()
             portal.setLimits({

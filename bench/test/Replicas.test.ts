@@ -107,7 +107,7 @@ describe("Replicas.parseCommandStats", () => {
       "cmdstat_info:calls=3,usec=90,usec_per_call=30.00,rejected_calls=0,failed_calls=0",
       "cmdstat_config|resetstat:calls=1,usec=5,usec_per_call=5.00,rejected_calls=0,failed_calls=0",
       "cmdstat_hgetall:calls=7,usec=14,usec_per_call=2.00,rejected_calls=0,failed_calls=0",
-      "cmdstat_flushall:calls=1,usec=50,usec_per_call=50.00,rejected_calls=0,failed_calls=0"
+      "cmdstat_ping:calls=1,usec=50,usec_per_call=50.00,rejected_calls=0,failed_calls=0"
     ].join("\r\n")
     deepStrictEqual(Replicas.parseCommandStats(text), { evalsha: 120, hgetall: 7 })
     assertTrue(Object.keys(Replicas.parseCommandStats("")).length === 0)
