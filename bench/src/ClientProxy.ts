@@ -8,7 +8,7 @@
  */
 import * as Fs from "node:fs"
 import * as Http from "node:http"
-import { main, type Outcome, params, range } from "./Harness.js"
+import { inFlight, main, type Outcome, params } from "./Harness.js"
 
 await main(async (scenario, calls): Promise<Outcome> => {
   const bases = process.env.BENCH_PROXY_URLS!.split(" ")
@@ -57,20 +57,10 @@ await main(async (scenario, calls): Promise<Outcome> => {
         ))
       request.end(body)
     })
-  let next = 0
-  let ok = 0
-  let failed = 0
-  await Promise.all(
-    range(width).map(async () => {
-      while (next < calls) {
-        if (await post(next++)) ok++
-        else failed++
-      }
-    })
-  )
+  const outcome = await inFlight(width, calls, 1, (call) => post(call))
   for (const target of targets) target.agent.destroy()
   if (failures.length > 0 && calls === scenario.calls) {
     Fs.writeFileSync(process.env.BENCH_PROXY_FAILURES!, failures.join("\n"))
   }
-  return { ok, failed }
+  return outcome
 })
