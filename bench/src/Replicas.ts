@@ -201,6 +201,9 @@ const cpuOf = (pid: number, name: string) =>
       : Effect.succeed(ms)
   })
 
+/** The longest a run (warm-up and measured run) may take. */
+const runTimeout = "20 minutes"
+
 /**
  * Starts a scenario's replicas (stopped with the scope); answers its measured run, to be made `repeats` times.
  */
@@ -265,7 +268,17 @@ const prepare = (
             })
             before = yield* cpus
           }).pipe(Effect.provideService(CommandExecutor.CommandExecutor, executor))
-        })
+        }).pipe(
+          // A run that stalls fails the bench instead of holding it forever.
+          Effect.timeoutFail({
+            duration: runTimeout,
+            onTimeout: () =>
+              new BenchError({
+                message: `${scenario.id}: no result within ${runTimeout} (the portal saw ${portal.httpRequests()} ` +
+                  `requests and ${portal.journal.filter((entry) => entry.method === "im.chat.mute").length} calls)`
+              })
+          })
+        )
         const after = yield* cpus
         const byCommand = parseCommandStats(yield* shared.cli("INFO", "commandstats"))
         const commands = Object.values(byCommand).reduce((sum, calls) => sum + calls, 0)
