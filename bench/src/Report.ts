@@ -26,8 +26,8 @@ export interface Run {
 /**
  * (f) What the processes behind the load generator used during the measured run: CPU (user plus system, ms, from
  * `/proc`) of the `b24-proxy` replicas summed, of the emulated portal (the bench process, which hosts it), of
- * `redis-server` and of the whole machine, and the commands Redis processed (`INFO commandstats`, the bench's own reads left out). The Redis
- * figures are absent when the replicas run without Redis.
+ * `redis-server` and of the whole machine, and the commands Redis processed (`INFO commandstats`, the bench's own
+ * reads left out). The Redis figures are absent when the replicas run without Redis.
  *
  * @since 0.1.0
  * @category models
@@ -117,6 +117,7 @@ export const median = (values: ReadonlyArray<number>): number => {
 export const row = (scenario: Scenario, runs: ReadonlyArray<Run>, baseline?: string): Row => {
   const of = (pick: (run: Run) => number) => runs.map(pick)
   const seconds = median(of((run) => run.measured.seconds))
+  const replicas = replicaMedians(runs)
   return {
     id: baseline === undefined ? scenario.id : `${scenario.id}@${baseline}`,
     group: scenario.group,
@@ -136,7 +137,7 @@ export const row = (scenario: Scenario, runs: ReadonlyArray<Run>, baseline?: str
     clientCpuMs: Math.round(median(of((run) => run.measured.clientCpuMs))),
     peakRssMb: round(median(of((run) => run.measured.peakRssMb)), 1),
     warmRssMb: round(median(of((run) => run.measured.warmRssMb)), 1),
-    ...(replicaMedians(runs) === undefined ? {} : { replicas: replicaMedians(runs) })
+    ...(replicas === undefined ? {} : { replicas })
   }
 }
 
