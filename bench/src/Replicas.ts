@@ -10,14 +10,16 @@
  *   emulated portal's inbound webhook with the scenario's bucket, and one client whose own bucket is off, so that
  *   only the portal's bucket can hold calls back. With Redis they all get `B24_REDIS_URL`, and their banner must say
  *   the limits are shared through it;
- * - the emulated portal, over plain HTTP, in this process, with the scenario's bucket;
+ * - the emulated portal, over plain HTTP, in this process: bucket off for the warm-up, the scenario's bucket for the
+ *   measured run;
  * - the load generator (`ClientProxy.ts`, run by `Runner.ts`: warm-up, then the measured run), plain single calls
  *   round robin over the replicas, which coalesce them into `batch` requests (automatic batching, on by default).
  *
  * During the measured run (from the generator's `ready` to its result): the generator's CPU (`Runner.ts`), each
  * replica's and Redis's CPU from `/proc/<pid>/stat`, the emulator's as this process's own CPU (it hosts it; the
  * orchestration in between is idle waiting), the Redis commands (`CONFIG RESETSTAT` before, `INFO commandstats`
- * after), and the HTTP requests and `QUERY_LIMIT_EXCEEDED` answers from the emulator's journal.
+ * after), the whole machine's busy CPU (`/proc/stat`: how much of the cores other jobs left), and the HTTP requests
+ * and `QUERY_LIMIT_EXCEEDED` answers from the emulator's journal. A run with no result within 20 minutes fails.
  *
  * @since 0.1.0
  */
