@@ -16,7 +16,7 @@ import type { Client } from "./Scenario.js"
  * @since 0.1.0
  * @category models
  */
-export type Entry = "ClientOurs" | "ClientOfficial" | "ClientRaw" | "ClientFloor"
+export type Entry = "ClientOurs" | "ClientOfficial" | "ClientRaw" | "ClientFloor" | "ClientProxy"
 
 /**
  * The program that runs a client.
@@ -31,6 +31,8 @@ export const entryOf = (client: Client): Entry =>
     ? "ClientRaw"
     : client === "effect-floor"
     ? "ClientFloor"
+    : client === "proxy-replicas"
+    ? "ClientProxy"
     : "ClientOfficial"
 
 /**

@@ -4,7 +4,7 @@
  * requests of 50 commands instead (the emulator's throughput for batched commands).
  */
 import * as Https from "node:https"
-import { main, type Outcome, params, range, webhookUrl } from "./Harness.js"
+import { inFlight, main, type Outcome, params, range, webhookUrl } from "./Harness.js"
 
 await main(async (scenario, calls): Promise<Outcome> => {
   const batched = scenario.client === "raw-batch"
@@ -32,18 +32,7 @@ await main(async (scenario, calls): Promise<Outcome> => {
       request.on("error", () => resolve(false))
       request.end(body)
     })
-  let next = 0
-  let ok = 0
-  let failed = 0
-  await Promise.all(
-    range(width).map(async () => {
-      while (next < calls) {
-        next += perRequest
-        if (await post()) ok += perRequest
-        else failed += perRequest
-      }
-    })
-  )
+  const outcome = await inFlight(width, calls, perRequest, post)
   agent.destroy()
-  return { ok, failed }
+  return outcome
 })

@@ -46,3 +46,29 @@ export const params = { CHAT_ID: 1489 }
 
 /** `0..n-1`. */
 export const range = (n: number): Array<number> => Array.from({ length: n }, (_, i) => i)
+
+/**
+ * Runs `calls` calls with `width` in flight, each `send(first)` covering `perRequest` calls from `first` on and
+ * answering whether they succeeded; counts them.
+ */
+export const inFlight = async (
+  width: number,
+  calls: number,
+  perRequest: number,
+  send: (first: number) => Promise<boolean>
+): Promise<Outcome> => {
+  let next = 0
+  let ok = 0
+  let failed = 0
+  await Promise.all(
+    range(width).map(async () => {
+      while (next < calls) {
+        const first = next
+        next += perRequest
+        if (await send(first)) ok += perRequest
+        else failed += perRequest
+      }
+    })
+  )
+  return { ok, failed }
+}

@@ -19,6 +19,46 @@ export interface Run {
   readonly httpRequests: number
   /** `QUERY_LIMIT_EXCEEDED` answers in the emulator's journal for the measured run. */
   readonly queryLimitExceeded: number
+  /** (f) only: the other processes of the run. */
+  readonly replicas?: ReplicaFigures | undefined
+}
+
+/**
+ * (f) What the processes behind the load generator used during the measured run: CPU (user plus system, ms, from
+ * `/proc`) of the `b24-proxy` replicas summed, of the emulated portal (the bench process, which hosts it), of
+ * `redis-server` and of the whole machine, and the commands Redis processed (`INFO commandstats`, the bench's own
+ * reads left out). The Redis figures are absent when the replicas run without Redis.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReplicaFigures {
+  readonly proxyCpuMs: number
+  readonly emulatorCpuMs: number
+  /** The whole machine's busy CPU (every process, ours and others', `/proc/stat`), scaled to the measured run. */
+  readonly machineCpuMs?: number | undefined
+  readonly redisCpuMs?: number | undefined
+  readonly redisCommands?: number | undefined
+}
+
+/** The median of each (f) figure over the runs that have them. */
+const replicaMedians = (runs: ReadonlyArray<Run>): ReplicaFigures | undefined => {
+  const figures = runs.flatMap((run) => run.replicas === undefined ? [] : [run.replicas])
+  if (figures.length === 0) return undefined
+  const of = (pick: (figures: ReplicaFigures) => number | undefined) => {
+    const values = figures.flatMap((entry) => pick(entry) ?? [])
+    return values.length === 0 ? undefined : Math.round(median(values))
+  }
+  const machineCpuMs = of((entry) => entry.machineCpuMs)
+  const redisCpuMs = of((entry) => entry.redisCpuMs)
+  const redisCommands = of((entry) => entry.redisCommands)
+  return {
+    proxyCpuMs: of((entry) => entry.proxyCpuMs)!,
+    emulatorCpuMs: of((entry) => entry.emulatorCpuMs)!,
+    ...(machineCpuMs === undefined ? {} : { machineCpuMs }),
+    ...(redisCpuMs === undefined ? {} : { redisCpuMs }),
+    ...(redisCommands === undefined ? {} : { redisCommands })
+  }
 }
 
 /**
@@ -51,6 +91,8 @@ export interface Row {
   readonly peakRssMb: number
   /** Its peak resident memory when the warm-up had finished, before the measured run (MB). */
   readonly warmRssMb: number
+  /** (f) only: the replicas', the emulator's and Redis's figures (medians over the runs). */
+  readonly replicas?: ReplicaFigures | undefined
 }
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits))
@@ -75,6 +117,7 @@ export const median = (values: ReadonlyArray<number>): number => {
 export const row = (scenario: Scenario, runs: ReadonlyArray<Run>, baseline?: string): Row => {
   const of = (pick: (run: Run) => number) => runs.map(pick)
   const seconds = median(of((run) => run.measured.seconds))
+  const replicas = replicaMedians(runs)
   return {
     id: baseline === undefined ? scenario.id : `${scenario.id}@${baseline}`,
     group: scenario.group,
@@ -93,7 +136,8 @@ export const row = (scenario: Scenario, runs: ReadonlyArray<Run>, baseline?: str
     callsPerSecond: Math.round(scenario.calls / seconds),
     clientCpuMs: Math.round(median(of((run) => run.measured.clientCpuMs))),
     peakRssMb: round(median(of((run) => run.measured.peakRssMb)), 1),
-    warmRssMb: round(median(of((run) => run.measured.warmRssMb)), 1)
+    warmRssMb: round(median(of((run) => run.measured.warmRssMb)), 1),
+    ...(replicas === undefined ? {} : { replicas })
   }
 }
 
@@ -122,6 +166,51 @@ export const table = (rows: ReadonlyArray<Row>): string =>
       `${row.peakRssMb} |`
     )
   ].join("\n")
+
+/**
+ * (f) The replicas' table: per call, the CPU of each kind of process and the Redis commands, and the cores the
+ * whole run kept busy. Empty without (f) rows.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const replicaTable = (rows: ReadonlyArray<Row>): string => {
+  const replicas = rows.filter((row) => row.replicas !== undefined)
+  if (replicas.length === 0) return ""
+  const perCall = (ms: number | undefined, row: Row) => ms === undefined ? "-" : (ms / row.calls).toFixed(3)
+  return [
+    "| (f) scenario | calls/s | proxy CPU (ms/call, replicas summed) | emulator CPU (ms/call) | Redis CPU (ms/call) " +
+    "| Redis commands per call | load generator CPU (ms/call) | cores busy (these processes) | cores busy (machine) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...replicas.map((row) =>
+      `| ${row.title} | ${row.callsPerSecond} | ${perCall(row.replicas!.proxyCpuMs, row)} | ` +
+      `${perCall(row.replicas!.emulatorCpuMs, row)} | ${perCall(row.replicas!.redisCpuMs, row)} | ` +
+      `${row.replicas!.redisCommands === undefined ? "-" : (row.replicas!.redisCommands / row.calls).toFixed(3)} | ` +
+      `${cpuPerCall(row).toFixed(3)} | ${coresBusy(row).toFixed(2)} | ${machineBusy(row)} |`
+    )
+  ].join("\n")
+}
+
+/**
+ * (f) What Redis adds per call: the 1-replica run on Redis against the same run without `B24_REDIS_URL`, as wall
+ * time per call (ms, at the scenario's concurrency), the proxy's extra CPU per call, Redis's own CPU per call and its
+ * commands per call. `undefined` unless both rows are there.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const redisCost = (rows: ReadonlyArray<Row>): string | undefined => {
+  const on = rows.find((row) => row.id === "f-1-off" && row.baseline === undefined)
+  const off = rows.find((row) => row.id === "f-1-off-memory" && row.baseline === undefined)
+  if (on?.replicas === undefined || off?.replicas === undefined) return undefined
+  const ms = (row: Row) => (1000 * row.seconds) / row.calls
+  const cpu = (row: Row) => row.replicas!.proxyCpuMs / row.calls
+  return `(f) what Redis adds per call (1 replica, bucket off, with and without B24_REDIS_URL): ` +
+    `${(ms(on) - ms(off)).toFixed(3)} ms of wall time (${ms(on).toFixed(3)} against ${ms(off).toFixed(3)}), ` +
+    `${(cpu(on) - cpu(off)).toFixed(3)} ms of proxy CPU (${cpu(on).toFixed(3)} against ${cpu(off).toFixed(3)}), ` +
+    `${((on.replicas.redisCpuMs ?? 0) / on.calls).toFixed(3)} ms of Redis CPU, ` +
+    `${((on.replicas.redisCommands ?? 0) / on.calls).toFixed(3)} Redis commands`
+}
 
 /**
  * A target's outcome: `not run` when a row it needs is not in this run (`--only`, or no `--baseline`).
@@ -197,6 +286,59 @@ const processWithin = (row: Row, node: Row, seconds: number) => ({
   met: row.seconds <= seconds,
   figures: `${s(row)}, ${row.clientCpuMs} ms of CPU; node -e 0: ${s(node)}, ${node.clientCpuMs} ms of CPU`
 })
+
+/**
+ * (f) CPU cores the run kept busy: every process's CPU (the load generator, the replicas, the emulator, Redis) over
+ * its seconds. Near the machine's core count, the cores are the limit.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const coresBusy = (row: Row): number =>
+  (row.clientCpuMs + (row.replicas?.proxyCpuMs ?? 0) + (row.replicas?.emulatorCpuMs ?? 0) +
+    (row.replicas?.redisCpuMs ?? 0)) / (row.seconds * 1000)
+
+/** (f) The cores the whole machine kept busy during the run (every process, others' included), or `-`. */
+const machineBusy = (row: Row) =>
+  row.replicas?.machineCpuMs === undefined ? "-" : (row.replicas.machineCpuMs / (row.seconds * 1000)).toFixed(2)
+
+/** (f) A replica row's throughput with the CPU it took. */
+const replicaFigures = (row: Row) =>
+  `${row.callsPerSecond} calls/s, ${coresBusy(row).toFixed(2)} cores busy (proxy ${
+    ((row.replicas?.proxyCpuMs ?? 0) / row.calls).toFixed(3)
+  } ms/call), machine ${machineBusy(row)} cores busy`
+
+const replicaTargets: ReadonlyArray<Target> = [
+  {
+    id: "f-3-replicas-1.5x",
+    target: "(f) bucket off: 3 b24-proxy replicas on one Redis give at least 1.5x the calls per second of 1 replica",
+    needs: ["f-1-off", "f-3-off"],
+    judge: (_, byId) => {
+      const one = byId("f-1-off")
+      const three = byId("f-3-off")
+      return {
+        met: three.callsPerSecond >= 1.5 * one.callsPerSecond,
+        figures: `3 replicas: ${replicaFigures(three)}; 1 replica: ${replicaFigures(one)}; ` +
+          `${ratio(three.callsPerSecond / one.callsPerSecond)}`
+      }
+    }
+  },
+  {
+    id: "f-no-query-limit-exceeded",
+    target: "(f) 0 QUERY_LIMIT_EXCEEDED on the wire behind the replicas, in every scenario and every run",
+    needs: [],
+    judge: (rows) => {
+      const replicas = rows.filter((row) => row.group === "replicas")
+      const hit = replicas.filter((row) => row.queryLimitExceeded > 0)
+      return replicas.length === 0 ? undefined : {
+        met: hit.length === 0,
+        figures: hit.length === 0
+          ? `${replicas.length} scenarios, none`
+          : hit.map((row) => `${row.id}: ${row.queryLimitExceeded}`).join(", ")
+      }
+    }
+  }
+]
 
 const targets: ReadonlyArray<Target> = [
   {
@@ -295,6 +437,7 @@ const targets: ReadonlyArray<Target> = [
       return { met: emulator.callsPerSecond >= 5_000, figures: `${emulator.callsPerSecond} calls/s` }
     }
   },
+  ...replicaTargets,
   {
     id: "g-help-250ms",
     target: "(g) `b24 --help` within 250 ms (median whole process, next to `node -e 0` in the same run)",
@@ -441,6 +584,8 @@ export const section = (results: Results): string =>
     "",
     table(results.scenarios),
     "",
+    ...(replicaTable(results.scenarios) === "" ? [] : [replicaTable(results.scenarios), ""]),
+    ...(redisCost(results.scenarios) === undefined ? [] : [redisCost(results.scenarios)!, ""]),
     "Targets, as measured:",
     "",
     verdictList(results.targets)

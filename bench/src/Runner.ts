@@ -64,7 +64,7 @@ export interface Options {
   /** Node flags before the program (e.g. `--cpu-prof`). */
   readonly nodeArgs: ReadonlyArray<string>
   /** Runs between the warm-up and the measured run: resets the emulator and sets the scenario's limits. */
-  readonly prepare: Effect.Effect<void>
+  readonly prepare: Effect.Effect<void, BenchError>
 }
 
 const go = new TextEncoder().encode("go\n")

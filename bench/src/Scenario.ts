@@ -12,12 +12,13 @@
 
 /**
  * The scenario groups, each a letter in the table: (a) limits, (b) throughput on loopback, (c) the emulator alone,
- * (d) a cloud portal (latency and the standard bucket), (g) the `b24` command line as whole processes.
+ * (d) a cloud portal (latency and the standard bucket), (f) `b24-proxy` replicas on one Redis, (g) the `b24` command
+ * line as whole processes.
  *
  * @since 0.1.0
  * @category models
  */
-export type Group = "limits" | "throughput" | "emulator" | "cloud" | "cli"
+export type Group = "limits" | "throughput" | "emulator" | "cloud" | "replicas" | "cli"
 
 /**
  * The letter each group has in the table and in the issue's targets.
@@ -30,6 +31,7 @@ export const groupLetter: Readonly<Record<Group, string>> = {
   throughput: "b",
   emulator: "c",
   cloud: "d",
+  replicas: "f",
   cli: "g"
 }
 
@@ -38,7 +40,8 @@ export const groupLetter: Readonly<Record<Group, string>> = {
  * `Batch.run`, `ours-single`: one request per call), `official-*` the official SDK, `raw*` a bare HTTPS client,
  * `effect-floor` Effect's request batching alone (a resolver that answers at once, no I/O). The (g) clients are
  * whole processes (see {@link isProcess}): `node -e 0` (the floor of a Node process), `b24 --help`, a typed `b24`
- * call and a `b24` bulk run.
+ * call and a `b24` bulk run. `proxy-replicas` (f) is a load generator (plain single calls over HTTP, round robin)
+ * in front of `b24-proxy` processes (see {@link isReplicas}).
  *
  * @since 0.1.0
  * @category models
@@ -57,6 +60,7 @@ export type Client =
   | "b24-help"
   | "b24-call"
   | "b24-bulk"
+  | "proxy-replicas"
 
 /**
  * `loopback`: the emulator answers as fast as it can. `cloud`: every REST request is answered after the configured
@@ -98,7 +102,29 @@ export interface Scenario {
   readonly minimumRequests: number
   /** Measured runs; the row keeps the median (short runs are repeated so one hiccup does not decide). */
   readonly repeats: number
+  /** (f) only: the `b24-proxy` processes the load generator calls, and whether they share their state in Redis. */
+  readonly proxy?: ProxySetup | undefined
 }
+
+/**
+ * (f) The `b24-proxy` processes of a scenario: how many replicas, and whether they run with `B24_REDIS_URL` (one
+ * Redis for all) or on their own memory.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ProxySetup {
+  readonly replicas: number
+  readonly redis: boolean
+}
+
+/**
+ * Whether the scenario runs `b24-proxy` replicas (f), measured by `Replicas.ts` rather than by the client loop.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isReplicas = (scenario: Scenario): boolean => scenario.group === "replicas"
 
 /**
  * Whether the scenario runs this transport, and so is also run with the `--baseline` bundle.

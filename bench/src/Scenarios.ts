@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { Bucket, Client, Group, Network, Scenario } from "./Scenario.js"
+import type { Bucket, Client, Group, Network, ProxySetup, Scenario } from "./Scenario.js"
 
 /**
  * The bucket of the limits scenarios (a): the standard size with a fast drain, so a run takes seconds.
@@ -39,6 +39,7 @@ const scenario = (
     readonly minimumRequests?: number
     readonly network?: Network
     readonly repeats?: number
+    readonly proxy?: ProxySetup
   }
 ): Scenario => ({
   id,
@@ -51,7 +52,8 @@ const scenario = (
   network: options.network ?? "loopback",
   minimumRequests: options.minimumRequests ??
     (options.batched ? Math.ceil(options.calls / perBatch) : options.calls),
-  repeats: options.repeats ?? 1
+  repeats: options.repeats ?? 1,
+  ...(options.proxy === undefined ? {} : { proxy: options.proxy })
 })
 
 // (a) 2,000 independent calls under the fast bucket. Runs the bucket does not hold back are short: five of each.
@@ -105,6 +107,24 @@ const cloud = (id: string, title: string, client: Client): Scenario =>
     repeats: 5
   })
 
+// (f) b24-proxy replicas, each call a plain single call the proxy coalesces into batches, 200 in flight spread round
+// robin over the replicas. Bucket off: 3,000 calls, three runs each (the Redis-less replica measures what Redis adds).
+// Standard bucket on the portal and the proxy: 2,000 calls, once.
+const replicas = (
+  id: string,
+  title: string,
+  proxy: ProxySetup,
+  bucket: Scenario["bucket"]
+): Scenario =>
+  scenario("replicas", `f-${id}`, title, "proxy-replicas", {
+    calls: bucket === "off" ? 3_000 : calls,
+    concurrency: 200,
+    bucket,
+    batched: true,
+    repeats: bucket === "off" ? 3 : 1,
+    proxy
+  })
+
 /**
  * Every scenario, in table order.
  *
@@ -146,6 +166,21 @@ export const all: ReadonlyArray<Scenario> = [
   cloud("ours-explicit", "ours, explicit Batch.run", "ours-explicit"),
   cloud("official-batch-by-chunk", "official, batchByChunk", "official-batch-by-chunk"),
   cloud("official-batch-concurrent", "official, 40 batch calls at once", "official-batch-concurrent"),
+  replicas("1-off", "b24-proxy, 1 replica on Redis, bucket off", { replicas: 1, redis: true }, "off"),
+  replicas("3-off", "b24-proxy, 3 replicas on one Redis, bucket off", { replicas: 3, redis: true }, "off"),
+  replicas("1-off-memory", "b24-proxy, 1 replica without Redis, bucket off", { replicas: 1, redis: false }, "off"),
+  replicas(
+    "1-standard",
+    "b24-proxy, 1 replica on Redis, standard bucket",
+    { replicas: 1, redis: true },
+    standardBucket
+  ),
+  replicas(
+    "3-standard",
+    "b24-proxy, 3 replicas on one Redis, standard bucket",
+    { replicas: 3, redis: true },
+    standardBucket
+  ),
   cli("node", "node -e 0 (the floor of a process)", "node-e-0", { calls: 1, repeats: 15 }),
   cli("b24-help", "b24 --help", "b24-help", { calls: 1, repeats: 15 }),
   cli("b24-call", "b24 im chat mute --chat-id 1489 (webhook on loopback)", "b24-call", { calls: 1, repeats: 15 }),

@@ -9,6 +9,8 @@
  * (c) The emulator alone: a bare keep-alive HTTPS client, to show the emulator is not the bottleneck.
  * (d) A cloud portal: every request answered after a latency (default 150 ms ± 30 ms), the standard bucket (50,
  *     draining 2 per second); 2,000 independent calls, ours automatic and explicit, the official batch paths.
+ * (f) `b24-proxy` replicas (`Replicas.ts`): 1 and 3 processes on one Redis in front of one emulated portal, bucket off
+ *     and standard, a load generator sending plain single calls round robin; and 1 replica without Redis.
  * (g) The `b24` command line, its bundle run as whole processes (`B24.ts`): the cold start of `b24 --help` and of a
  *     typed call next to `node -e 0`, and a bulk run of 10,000 lines under the standard bucket.
  *
@@ -53,9 +55,10 @@ import * as Bundle from "./Bundle.js"
 import * as Exec from "./Exec.js"
 import * as ProcessUsage from "./ProcessUsage.js"
 import * as Profile from "./Profile.js"
+import * as Replicas from "./Replicas.js"
 import * as Report from "./Report.js"
 import * as Runner from "./Runner.js"
-import { isOurs, isProcess, type Scenario } from "./Scenario.js"
+import { isOurs, isProcess, isReplicas, type Scenario } from "./Scenario.js"
 import * as Scenarios from "./Scenarios.js"
 
 const benchDir = Path.join(import.meta.dirname, "..")
@@ -169,7 +172,7 @@ const program = (flags: Flags): Effect.Effect<
     const selected = only.length === 0 ? Scenarios.all : Scenarios.all.filter((scenario) => only.includes(scenario.id))
     const nodeArgs = flags.nodeArgs.split(" ").filter((arg) => arg.length > 0)
 
-    const clients = selected.filter((scenario) => !isProcess(scenario))
+    const clients = selected.filter((scenario) => !isProcess(scenario) && !isReplicas(scenario))
     const entries = [...new Set(clients.map((scenario) => Bundle.entryOf(scenario.client)))]
     const current = yield* Bundle.build(import.meta.dirname, Path.join(buildDir, "clients"), entries)
     const baseline = Option.isSome(flags.baseline) && selected.some(isOurs)
@@ -258,6 +261,20 @@ const program = (flags: Flags): Effect.Effect<
         )
         if (flags.profile) yield* summarizeProfile(row, runs[index]!, profiled)
       }
+    }
+    // (f): b24-proxy replicas on one Redis, with their own emulated portal over plain HTTP.
+    const replicaScenarios = selected.filter(isReplicas)
+    if (flags.profile && replicaScenarios.length > 0) yield* Console.log("  (f) b24-proxy replicas are not profiled")
+    for (const [scenario, runs] of yield* Replicas.run(replicaScenarios, buildDir)) {
+      const row = Report.row(scenario, runs)
+      rows.push(row)
+      yield* Console.log(
+        `  ${row.id}: ${row.seconds} s (median of ${row.runs}), ${row.httpRequests} requests, ` +
+          `${row.queryLimitExceeded} QLE, ${row.callsPerSecond} calls/s, CPU ms: generator ${row.clientCpuMs}, ` +
+          `proxy ${row.replicas?.proxyCpuMs}, emulator ${row.replicas?.emulatorCpuMs}, Redis ` +
+          `${row.replicas?.redisCpuMs ?? "-"}; Redis commands ${row.replicas?.redisCommands ?? "-"}; ${row.ok} ok / ` +
+          `${row.failed} failed`
+      )
     }
     // (g): whole b24 processes, on their own emulated portal over plain HTTP; last in the table, as in Scenarios.all.
     const processes = selected.filter(isProcess)
