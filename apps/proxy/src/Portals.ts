@@ -118,9 +118,10 @@ const transport = (portal: ProxyConfig.Portal): Effect.Effect<
 const start = (portal: ProxyConfig.Portal, clients: ReadonlyArray<Clients.Client>) =>
   Effect.gen(function*() {
     const { kind, layer } = yield* transport(portal)
-    const context = yield* Layer.build(layer)
+    // The transport's own fibers (a batch's requests) are forked while it is built: they carry the portal's tag.
+    const context = yield* Layer.build(layer).pipe(Effect.tagMetrics("portal", portal.name))
     const origin = yield* SubscriptionRef.get(Context.get(context, Bitrix24Http.PortalAddress))
-    const lanes = yield* Lanes.make({ portal: portal.name, inflight: portal.inflight, clients })
+    const lanes = yield* Lanes.make({ portal: portal.name, inflight: portal.inflight, bounds: portal.queue, clients })
     return { name: portal.name, kind, origin, client: Context.get(context, Bitrix24Client.Bitrix24Client), lanes }
   }).pipe(
     Effect.mapError((error) =>

@@ -32,6 +32,7 @@ export const portal = (
   batching: true,
   timeout: Duration.seconds(5),
   inflight: 100,
+  queue: ProxyConfig.portalDefaults.queue,
   ...overrides
 })
 
