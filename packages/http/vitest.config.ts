@@ -1,4 +1,5 @@
 import { defineConfig, mergeConfig } from "vitest/config"
 import shared from "../../vitest.shared.js"
 
-export default mergeConfig(shared, defineConfig({}))
+// Every run has a real Redis: B24_TEST_REDIS_URL (CI), else a private redis-server (test/redisServer.ts).
+export default mergeConfig(shared, defineConfig({ test: { globalSetup: ["test/redisServer.ts"] } }))

@@ -12,7 +12,7 @@
  */
 import { Bitrix24Client, Catalog, Envelope, Method, PortalError, Wire, WireRequest } from "@bitrix24-effect/core"
 import { Emulator } from "@bitrix24-effect/emulator"
-import { Bitrix24Http, PortalLimits, RetryPolicy } from "@bitrix24-effect/http"
+import { Bitrix24Http, PortalLimits, RetryPolicy, SharedState } from "@bitrix24-effect/http"
 import * as Args from "@effect/cli/Args"
 import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
@@ -60,12 +60,16 @@ interface Globals {
 /**
  * The transport's policies: retries (proven refusals; idempotent methods also after ambiguous failures) and the
  * portal's limits, from the environment (`B24_RETRY_*`, `B24_BUCKET`, `B24_OPERATING_LIMIT`), with the leaky bucket
- * in memory. A person is waiting: by default at most 2 retries, none starting after 10 seconds.
+ * and the operating budget in memory, or in Redis shared with every other process when `B24_REDIS_URL` is set
+ * (`SharedState.layerConfig`). A person is waiting: by default at most 2 retries, none starting after 10 seconds.
  */
-export const TransportPolicies: Layer.Layer<Bitrix24Http.Policies, ConfigError.ConfigError> = Layer.mergeAll(
+export const TransportPolicies: Layer.Layer<
+  Bitrix24Http.Policies,
+  ConfigError.ConfigError | SharedState.RedisUnavailable | SharedState.InvalidEncryptionKey
+> = Layer.mergeAll(
   RetryPolicy.layerConfig({ base: "250 millis", cap: "2 seconds", retries: 2, deadline: "10 seconds" }),
   PortalLimits.layerConfig(),
-  PortalLimits.layerRateLimiterMemory
+  SharedState.layerConfig()
 )
 
 /**
@@ -74,7 +78,11 @@ export const TransportPolicies: Layer.Layer<Bitrix24Http.Policies, ConfigError.C
  */
 export type PortalLayer = Layer.Layer<
   Bitrix24Client.Bitrix24Client,
-  Bitrix24Http.InvalidWebhookUrl | ConfigError.ConfigError | HttpServerError.ServeError,
+  | Bitrix24Http.InvalidWebhookUrl
+  | ConfigError.ConfigError
+  | HttpServerError.ServeError
+  | SharedState.RedisUnavailable
+  | SharedState.InvalidEncryptionKey,
   HttpClient.HttpClient
 >
 

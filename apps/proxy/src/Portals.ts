@@ -3,7 +3,8 @@
  * (`Bitrix24Http.layerWebhook`, or `Bitrix24Http.layerOAuth` with `OAuth.layer`, refreshing its tokens as the
  * library does), with the portal's own `PortalLimits`, and the portal's {@link Lanes}. The services every portal
  * shares come from the context, so a deployment can swap them with layers: the `RetryPolicy`, the `RateLimiter` the
- * leaky buckets run on (in memory by default; a Redis store shares them between replicas), the `TokenStore` of the
+ * leaky buckets run on and the `OperatingBudgetStore` of the operating time (in memory by default;
+ * `SharedState.layerRedis` shares both between replicas), the `TokenStore` of the
  * OAuth portals (the file store by default, each portal's tokens under its name) and the `HttpClient`.
  *
  * A portal configured as `emulator` (and the one-portal shortcut with no portal configured) is an embedded emulator
@@ -11,7 +12,14 @@
  */
 import { Bitrix24Client } from "@bitrix24-effect/core"
 import { Emulator } from "@bitrix24-effect/emulator"
-import { Bitrix24Http, OAuth, PortalLimits, type RetryPolicy, TokenStore } from "@bitrix24-effect/http"
+import {
+  Bitrix24Http,
+  OAuth,
+  type OperatingBudget,
+  PortalLimits,
+  type RetryPolicy,
+  TokenStore
+} from "@bitrix24-effect/http"
 import type * as RateLimiter from "@effect/experimental/RateLimiter"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
@@ -51,6 +59,7 @@ export class Portals extends Context.Tag("@bitrix24-effect/proxy/Portals")<Porta
 export type Shared =
   | HttpClient.HttpClient
   | RateLimiter.RateLimiter
+  | OperatingBudget.OperatingBudgetStore
   | RetryPolicy.RetryPolicy
   | TokenStore.TokenStore
 

@@ -86,7 +86,7 @@ const serve = (selfSigned: boolean) =>
     const tls = yield* Server.certificate({ selfSigned, host: listen.host })
     const Shared = Layer.mergeAll(
       NodeHttpClient.layerUndici,
-      PortalLimits.layerRateLimiterMemory,
+      PortalLimits.layerMemory,
       RetryPolicy.layerConfig(ProxyConfig.retryDefaults),
       TokenStore.layerFile(config.tokenFile).pipe(Layer.provide(NodeFileSystem.layer))
     )

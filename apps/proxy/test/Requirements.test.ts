@@ -21,9 +21,9 @@ const base = Portals.layer.pipe(
 )
 
 describe("the portals cannot be composed without the services they share", () => {
-  it("Portals.layer needs the RateLimiter, the RetryPolicy and the TokenStore", () => {
+  it("Portals.layer needs the RateLimiter, the OperatingBudgetStore, the RetryPolicy and the TokenStore", () => {
     const complete: Launchable = base.pipe(
-      Layer.provide(Layer.mergeAll(PortalLimits.layerRateLimiterMemory, RetryPolicy.layer(), TokenStore.layerMemory()))
+      Layer.provide(Layer.mergeAll(PortalLimits.layerMemory, RetryPolicy.layer(), TokenStore.layerMemory()))
     )
     // @ts-expect-error without the RateLimiter of the leaky buckets
     const noRateLimiter: Launchable = base.pipe(
@@ -31,11 +31,11 @@ describe("the portals cannot be composed without the services they share", () =>
     )
     // @ts-expect-error without the retry policy
     const noRetry: Launchable = base.pipe(
-      Layer.provide(Layer.merge(PortalLimits.layerRateLimiterMemory, TokenStore.layerMemory()))
+      Layer.provide(Layer.merge(PortalLimits.layerMemory, TokenStore.layerMemory()))
     )
     // @ts-expect-error without the token store of the OAuth portals
     const noTokens: Launchable = base.pipe(
-      Layer.provide(Layer.merge(PortalLimits.layerRateLimiterMemory, RetryPolicy.layer()))
+      Layer.provide(Layer.merge(PortalLimits.layerMemory, RetryPolicy.layer()))
     )
     expect([complete, noRateLimiter, noRetry, noTokens].every(Layer.isLayer)).toBe(true)
   })

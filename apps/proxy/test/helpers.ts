@@ -90,7 +90,7 @@ export const start = (
     )
     const shared = Layer.mergeAll(
       NodeHttpClient.layerUndici,
-      PortalLimits.layerRateLimiterMemory,
+      PortalLimits.layerMemory,
       testRetry,
       options.tokens ?? TokenStore.layerMemory()
     )

@@ -7,8 +7,10 @@
  * (§1.4, §1.5). Non-JSON bodies (HTML error pages, truncated JSON) and network failures become `TransportError`.
  *
  * Around every call, so that a user who just composes Effects does not meet them:
- * - **Limits** (`PortalLimits`, §3): a client-side leaky bucket per portal and an operating-time budget per method;
- *   requests wait instead of meeting 503 `QUERY_LIMIT_EXCEEDED` or 429 `OPERATION_TIME_LIMIT`.
+ * - **Limits** (`PortalLimits`, §3): a client-side leaky bucket per portal and an operating-time budget per auth
+ *   entity and method; requests wait instead of meeting 503 `QUERY_LIMIT_EXCEEDED` or 429 `OPERATION_TIME_LIMIT`.
+ *   Their state lives in the `RateLimiter` and the `OperatingBudget.OperatingBudgetStore` in context: this process's
+ *   memory, or Redis for every process of the portal (`SharedState.layerRedis`).
  * - **Retries** (`RetryPolicy`): proven refusals always; requests that never left; ambiguous failures only for
  *   idempotent methods (with `RetryPolicy.layer()`); a non-idempotent call whose outcome is unknown fails with
  *   `RetryPolicy.OutcomeUnknown` naming the method.
@@ -25,8 +27,8 @@
  *   wait, outcome) and the metrics of the `Metrics` module.
  *
  * The transport layers name what they need in their requirements: an `HttpClient` and the {@link Policies} (the
- * `RetryPolicy`, the `PortalLimits` and the `RateLimiter` the leaky bucket runs on). {@link layerDefaults} provides
- * the policies with their defaults in one layer:
+ * `RetryPolicy`, the `PortalLimits`, the `RateLimiter` the leaky bucket runs on and the operating budget's store).
+ * {@link layerDefaults} provides the policies with their defaults in one layer:
  *
  * ```ts
  * Bitrix24Http.layerWebhook(url).pipe(
@@ -77,7 +79,12 @@ import type * as TokenStore from "./TokenStore.js"
  * - `auth`: extra body params per request (`{}` for a webhook, `{ auth: token }` for OAuth), read fresh each time.
  * - `renew`: for credentials that can be renewed (OAuth): called with the params that were sent when the portal
  *   answered `expired_token` or `invalid_token`; the request is then sent once more.
- * - `key`: what identifies the portal for the leaky bucket (default: `portal`).
+ * - `key`: what identifies the portal in the keys of its limits' state (the leaky bucket, the operating budget):
+ *   its `member_id` when known, else its host (the default, from `portal`).
+ * - `entity`: the auth entity the portal charges operating time to (wire sheet §3.2): `webhook:{user_id}` for an
+ *   inbound webhook, `app:{client_id}` for an OAuth application (default `"default"`).
+ *
+ * Neither `key` nor `entity` may hold a secret: they name the shared state (Redis keys, with `SharedState`).
  *
  * @since 0.1.0
  * @category models
@@ -88,6 +95,7 @@ export interface Endpoint {
   readonly auth: Effect.Effect<Readonly<Record<string, string>>, OAuth.OAuthError>
   readonly renew?: ((sent: Readonly<Record<string, string>>) => Effect.Effect<void, OAuth.OAuthError>) | undefined
   readonly key?: string | undefined
+  readonly entity?: string | undefined
 }
 
 /**
@@ -141,7 +149,8 @@ export const parseWebhookUrl = (url: Redacted.Redacted<string>): Either.Either<W
 export const webhookEndpoint = (webhook: WebhookUrl): Endpoint => ({
   portal: webhook.portal,
   base: Redacted.make(`${webhook.portal}/rest/${webhook.userId}/${Redacted.value(webhook.code)}/`),
-  auth: PortalClient.noAuth
+  auth: PortalClient.noAuth,
+  entity: `webhook:${webhook.userId}`
 })
 
 const restBase = (restUrl: string) => restUrl.endsWith("/") ? restUrl : `${restUrl}/`
@@ -167,20 +176,34 @@ export const oauthTokenEndpoint = (options: {
 
 /**
  * The endpoint of an OAuth session: the access token of the session's current tokens (refreshed ahead of expiry),
- * renewed when the portal rejects it. `restUrl` is the portal's `client_endpoint`.
+ * renewed when the portal rejects it. Calls go to the stored tokens' `restUrl` (the portal's `client_endpoint`); the
+ * limits' state is keyed by their `memberId` (else the portal's host) and the session's application.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const oauthSessionEndpoint = (session: OAuth.Session, restUrl: string): Endpoint => {
-  const base = restBase(restUrl)
+export const oauthSessionEndpoint = (
+  session: OAuth.Session,
+  tokens: Pick<TokenStore.Tokens, "restUrl" | "memberId">
+): Endpoint => {
+  const base = restBase(tokens.restUrl)
   return {
     portal: new URL(base).origin,
     base: Redacted.make(base),
-    auth: Effect.map(session.current, (tokens) => ({ auth: Redacted.value(tokens.accessToken) })),
-    renew: (sent) => Effect.asVoid(session.renew(Redacted.make(sent.auth ?? "")))
+    auth: Effect.map(session.current, (current) => ({ auth: Redacted.value(current.accessToken) })),
+    renew: (sent) => Effect.asVoid(session.renew(Redacted.make(sent.auth ?? ""))),
+    key: tokens.memberId,
+    entity: `app:${session.clientId}`
   }
 }
+
+/**
+ * What names a portal in the keys of its limits' state: the endpoint's `key` (its `member_id`), else its host.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const portalKey = (endpoint: Endpoint): string => endpoint.key ?? new URL(endpoint.portal).host
 
 /**
  * Automatic batching settings: calls arriving within `window` (default 10 ms) are coalesced into `batch` requests of
@@ -225,20 +248,27 @@ export interface Options {
 }
 
 /**
- * The services every transport layer requires besides an `HttpClient`: the `RetryPolicy`, the `PortalLimits` and the
- * `RateLimiter` the leaky bucket runs on (`@effect/experimental`). {@link layerDefaults} provides all three.
+ * The services every transport layer requires besides an `HttpClient`: the `RetryPolicy`, the `PortalLimits`, the
+ * `RateLimiter` the leaky bucket runs on (`@effect/experimental`) and the `OperatingBudget.OperatingBudgetStore`.
+ * {@link layerDefaults} provides all four.
  *
  * @since 0.1.0
  * @category models
  */
-export type Policies = RetryPolicy.RetryPolicy | PortalLimits.PortalLimits | RateLimiter.RateLimiter
+export type Policies =
+  | RetryPolicy.RetryPolicy
+  | PortalLimits.PortalLimits
+  | RateLimiter.RateLimiter
+  | OperatingBudget.OperatingBudgetStore
 
 /**
  * The {@link Policies} with their defaults: `RetryPolicy.layerDefault` (proven refusals only), `PortalLimits.layer()`
- * (the `standard` bucket of 50 draining 2 per second, the 480 s operating budget) and
- * `PortalLimits.layerRateLimiterMemory` (the buckets in this process's memory, shared by every transport the layer is
- * provided to). Provide other layers in front of it to replace any of them, e.g.
- * `Layer.provide(RetryPolicy.layer()), Layer.provide(Bitrix24Http.layerDefaults)` for the safe retry policy.
+ * (the `standard` bucket of 50 draining 2 per second, the 480 s operating budget) and `PortalLimits.layerMemory`
+ * (the buckets and the operating budget in this process's memory, shared by every transport the layer is provided
+ * to). Provide other layers in front of it to replace any of them, e.g.
+ * `Layer.provide(RetryPolicy.layer()), Layer.provide(Bitrix24Http.layerDefaults)` for the safe retry policy, or
+ * `Layer.provide(SharedState.layerConfig()), Layer.provide(Bitrix24Http.layerDefaults)` for limits shared
+ * between processes.
  *
  * @since 0.1.0
  * @category layers
@@ -246,7 +276,7 @@ export type Policies = RetryPolicy.RetryPolicy | PortalLimits.PortalLimits | Rat
 export const layerDefaults: Layer.Layer<Policies> = Layer.mergeAll(
   RetryPolicy.layerDefault,
   PortalLimits.layer(),
-  PortalLimits.layerRateLimiterMemory
+  PortalLimits.layerMemory
 )
 
 /**
@@ -325,6 +355,8 @@ const oauthFailure = (method: string, error: OAuth.OAuthError): RetryPolicy.Atte
       description: `${error.description}; the OAuth application must be authorized on the portal again`,
       status: error.status ?? 401
     })
+    : error.reason === "Store"
+    ? new RetryPolicy.StateUnavailable({ method, reason: "Network", description: error.message })
     : new RetryPolicy.NotSent({
       method,
       reason: error.reason === "Timeout" ? "Timeout" : error.reason === "InvalidBody" ? "InvalidBody" : "Network",
@@ -370,10 +402,10 @@ const attemptError = (method: string, timeout: Duration.DurationInput) => (error
         description: `no response within ${Duration.format(Duration.decode(timeout))}`
       })
     case "RateLimiterError":
-      return new RetryPolicy.NotSent({
+      return new RetryPolicy.StateUnavailable({
         method,
         reason: "Network",
-        description: `the rate limiter store failed: ${error.message}`
+        description: `the leaky bucket's store failed, nothing was sent: ${error.message}`
       })
     case "ReauthorizationRequired":
     case "TokenRefreshFailed":
@@ -480,8 +512,14 @@ export const make = (
     const timeout = options.timeout ?? "55 seconds"
     const policy = yield* RetryPolicy.RetryPolicy
     const limits = yield* PortalLimits.PortalLimits
-    const take = yield* PortalLimits.makeBucket(limits.bucket, endpoint.key ?? endpoint.portal, limits.headroom)
-    const budget = OperatingBudget.make(limits.operating)
+    // The portal's limits, keyed per portal ({member_id or host}) and, for operating time, per auth entity.
+    const scope = `portal:${portalKey(endpoint)}`
+    const take = yield* PortalLimits.makeBucket(limits.bucket, scope, limits.headroom)
+    const budget = OperatingBudget.make(
+      limits.operating,
+      yield* OperatingBudget.OperatingBudgetStore,
+      `${scope}:operating:${endpoint.entity ?? "default"}`
+    )
     const portal = yield* SubscriptionRef.make(endpoint.portal)
     // The base URL follows the portal when it moves; the path part (with a webhook's code) stays.
     const initial = PortalClient.makeAddress(endpoint.portal, endpoint.base)
@@ -495,22 +533,27 @@ export const make = (
       PortalClient.withCredentials(endpoint)
     )
 
+    /** The operating budget's wait before an attempt; a store out of reach fails the call, nothing sent. */
+    const gate = (method: string) =>
+      Effect.mapError(budget.gate(method), (error) =>
+        new RetryPolicy.StateUnavailable({
+          method,
+          reason: "Network",
+          description: `the operating budget's store failed, nothing was sent: ${error.description}`
+        }))
+
     /** Charges the operating time an answer reports: each command's own for `batch` (wire sheet §3.2). */
     const charge = (method: string, params: Wire.Params, response: Bitrix24Client.CallResponse) => {
       if (method !== "batch") return budget.record(method, Option.getOrUndefined(response.time))
       const decoded = BatchProtocol.decodeResult(response.result)
       if (Either.isLeft(decoded)) return Effect.void
-      // One pass over the commands, recording synchronously (no effect per command).
-      return Effect.clockWith((clock) => {
-        const now = clock.unsafeCurrentTimeMillis()
-        for (const [key, commandMethod] of BatchProtocol.commandMethods(params)) {
-          const outcome = BatchProtocol.outcomeOf(decoded.right, key)
-          if (outcome._tag === "Result") {
-            budget.recordAt(commandMethod, Option.getOrUndefined(outcome.response.time), now)
-          }
-        }
-        return Effect.void
-      })
+      // One pass over the commands, one store update for all of them.
+      const answers: Array<readonly [string, Wire.Time | undefined]> = []
+      for (const [key, commandMethod] of BatchProtocol.commandMethods(params)) {
+        const outcome = BatchProtocol.outcomeOf(decoded.right, key)
+        if (outcome._tag === "Result") answers.push([commandMethod, Option.getOrUndefined(outcome.response.time)])
+      }
+      return budget.recordAll(answers)
     }
 
     /**
@@ -595,8 +638,8 @@ export const make = (
               Effect.suspend(() => {
                 stats.attempts++
                 return previous === undefined
-                  ? budget.gate(request.method)
-                  : Effect.zipRight(Metric.increment(metrics.retries(previous)), budget.gate(request.method))
+                  ? gate(request.method)
+                  : Effect.zipRight(Metric.increment(metrics.retries(previous)), gate(request.method))
               }),
               (wait) => {
                 if (wait.kind === "none") return carry
@@ -789,7 +832,7 @@ export const layerOAuth = (
       // Only the portal's address is needed now; refreshing, when due, happens with the first call.
       const tokens = yield* session.stored
       return Layer.merge(
-        layer(oauthSessionEndpoint(session, tokens.restUrl), options),
+        layer(oauthSessionEndpoint(session, tokens), options),
         layerApplicationAuth(tokens.restUrl)
       )
     })

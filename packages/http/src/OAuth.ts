@@ -7,10 +7,13 @@
  *   client secret goes there and nowhere else, and never in a URL.
  * - A session refreshes ahead of expiry (a configurable skew), and when the portal answers `expired_token` or
  *   `invalid_token` (the transport then replays the call once).
- * - Refreshes are single-flight: a Semaphore lets one fiber refresh while the others wait, and they re-read the store
- *   afterwards, so N concurrent calls with an expired token make exactly one refresh, and a used refresh token is
- *   never sent again (the server rotates it, and the old one is dead).
- * - Rotated tokens are written to the `TokenStore` before they are used.
+ * - Refreshes are single-flight: one fiber of the session refreshes while the others wait, and only while holding the
+ *   `TokenStore`'s refresh lock, which every user of the store sees (every process, for `SharedState.layerRedis`).
+ *   The holder re-reads the store first, so N concurrent calls (or processes) with an expired token make exactly one
+ *   refresh, and a used refresh token is never sent again (the server rotates it, and the old one is dead).
+ * - Rotated tokens are written to the `TokenStore` before they are used; the write is fenced, so a holder whose lock
+ *   expired never overwrites a newer pair. An `invalid_grant` is checked against the store before it is final: when
+ *   the stored refresh token is no longer the one sent, another holder rotated it, and its pair is used.
  * - `invalid_grant` (the refresh token is dead or unknown) and `invalid_client` (wrong client id or secret, or the
  *   application is not installed) are terminal: {@link ReauthorizationRequired}.
  *
@@ -271,6 +274,8 @@ export const refresh = (
 export interface Session {
   /** The key of the tokens in the store. */
   readonly key: string
+  /** The application's client id: the auth entity the portal charges operating time to (wire sheet §3.2). */
+  readonly clientId: string
   /** The stored tokens as they are, without refreshing (e.g. for their `restUrl`). */
   readonly stored: Effect.Effect<TokenStore.Tokens, OAuthError>
   /** Tokens to call with now: refreshed first when they expire within the skew. */
@@ -284,7 +289,8 @@ export interface Session {
 
 /**
  * Session settings: `key` of the tokens in the store (default `"default"`), `skew` before expiry at which tokens
- * are refreshed ahead (default 60 s), `timeout` of the refresh request (default 30 s).
+ * are refreshed ahead (default 60 s), `timeout` of the refresh request (default 30 s). The store's refresh lock is
+ * taken for `timeout` plus 5 s: a holder that dies mid-refresh keeps the other processes waiting no longer.
  *
  * @since 0.1.0
  * @category models
@@ -294,6 +300,9 @@ export interface SessionOptions {
   readonly skew?: Duration.DurationInput | undefined
   readonly timeout?: Duration.DurationInput | undefined
 }
+
+/** How long the refresh lock outlives the refresh request's own timeout. */
+const lockMargin = Duration.seconds(5)
 
 /**
  * Makes a session over the application, the token store and the HttpClient in context.
@@ -310,6 +319,8 @@ export const makeSession = (
     const context = yield* Effect.context<HttpClient.HttpClient>()
     const key = options.key ?? "default"
     const skew = Duration.toMillis(Duration.decode(options.skew ?? "60 seconds"))
+    const timeout = Duration.decode(options.timeout ?? "30 seconds")
+    const lockTtl = Duration.sum(timeout, lockMargin)
     const cache = yield* Ref.make(Option.none<TokenStore.Tokens>())
     const lock = yield* Effect.makeSemaphore(1)
     const tokenHost = new URL(application.tokenUrl).host
@@ -334,12 +345,34 @@ export const makeSession = (
     const expiring = (tokens: TokenStore.Tokens) =>
       Effect.map(Clock.currentTimeMillis, (now) => tokens.expiresAt - skew <= now)
 
-    const doRefresh = (tokens: TokenStore.Tokens) =>
-      refresh(application, tokens.refreshToken, { timeout: options.timeout }).pipe(
+    const same = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>) => Redacted.value(a) === Redacted.value(b)
+
+    const exchange = (tokens: TokenStore.Tokens) =>
+      refresh(application, tokens.refreshToken, { timeout }).pipe(
         Effect.provide(context),
-        // Persist the rotated pair before anyone uses it: the old refresh token is dead from now on.
-        Effect.tap((fresh) => Effect.mapError(store.set(key, fresh), storeError)),
-        Effect.tap((fresh) => Ref.set(cache, Option.some(fresh))),
+        Effect.tapBoth({
+          onFailure: (error) => Metrics.refreshed(error._tag === "ReauthorizationRequired" ? "reauthorize" : "failed"),
+          onSuccess: () => Metrics.refreshed("ok")
+        })
+      )
+
+    // Inside the lock: exchange the stored refresh token, then persist the rotated pair before anyone uses it (the old
+    // refresh token is dead from now on). A fenced save that loses, or an invalid_grant for a token the store no
+    // longer holds, means another holder rotated the pair: the stored one is used.
+    const doRefresh = (tokens: TokenStore.Tokens, save: TokenStore.Save) =>
+      exchange(tokens).pipe(
+        Effect.flatMap((fresh) =>
+          Effect.flatMap(
+            Effect.mapError(save(fresh), storeError),
+            (saved) => saved ? Effect.as(Ref.set(cache, Option.some(fresh)), fresh) : load
+          )
+        ),
+        Effect.catchIf(
+          (error): error is ReauthorizationRequired =>
+            error._tag === "ReauthorizationRequired" && error.code === "invalid_grant",
+          (error) =>
+            Effect.flatMap(load, (now) => same(now.refreshToken, tokens.refreshToken) ? Effect.fail(error) : load)
+        ),
         Effect.tap((fresh) =>
           Effect.flatMap(Clock.currentTimeMillis, (now) =>
             Effect.logDebug(
@@ -347,31 +380,29 @@ export const makeSession = (
                 `${Math.round((fresh.expiresAt - now) / 1000)} s`
             ))
         ),
-        Effect.tapBoth({
-          onFailure: (error) => Metrics.refreshed(error._tag === "ReauthorizationRequired" ? "reauthorize" : "failed"),
-          onSuccess: () => Metrics.refreshed("ok")
-        }),
         Effect.withSpan("Bitrix24.oauth.refresh", {
           kind: "client",
           attributes: { "bitrix24.oauth.server": tokenHost, "bitrix24.oauth.key": key }
         })
       )
 
-    const same = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>) => Redacted.value(a) === Redacted.value(b)
-
-    // Under the lock: re-read the store (another fiber or process may have refreshed), refresh only if the stored
-    // access token is still the rejected (or expiring) one.
+    // One fiber of this session at a time, then the store's lock (every process, for a shared store): re-read the
+    // store (another fiber or process may have refreshed), refresh only if the stored access token is still the
+    // rejected (or expiring) one.
     const renewLocked = (rejected: Option.Option<Redacted.Redacted<string>>) =>
       lock.withPermits(1)(
-        Effect.gen(function*() {
-          const stored = yield* load
-          const stale = Option.match(rejected, {
-            onNone: () => false,
-            onSome: (token) => same(token, stored.accessToken)
-          })
-          if (!stale && !(yield* expiring(stored))) return stored
-          return yield* doRefresh(stored)
-        })
+        store.withRefreshLock(key, lockTtl, (save) =>
+          Effect.gen(function*() {
+            const stored = yield* load
+            const stale = Option.match(rejected, {
+              onNone: () => false,
+              onSome: (token) => same(token, stored.accessToken)
+            })
+            if (!stale && !(yield* expiring(stored))) return stored
+            return yield* doRefresh(stored, save)
+          })).pipe(
+            Effect.catchTag("TokenStoreError", (error) => Effect.fail(storeError(error)))
+          )
       )
 
     const current = Effect.gen(function*() {
@@ -382,6 +413,7 @@ export const makeSession = (
 
     return {
       key,
+      clientId: application.clientId,
       stored: load,
       current,
       renew: (accessToken) => renewLocked(Option.some(accessToken))

@@ -6,12 +6,16 @@
  *   RateLimiter (token bucket, `onExceeded: "delay"`), keyed per portal, so a request waits for its token instead.
  *   Presets: `standard` (50, drains 2 per second), `enterprise` (250, 5 per second), a custom size and rate, or `off`.
  *   The transport requires the `RateLimiter.RateLimiter` service: {@link layerRateLimiterMemory} keeps the buckets in
- *   this process (shared by every transport it is provided to); `RateLimiter.layer` over
- *   `RateLimiterRedis.layerStore(...)` shares them between processes.
+ *   this process (shared by every transport it is provided to); `SharedState.layerRedis` shares them between
+ *   processes.
  * - **Operating time** (§3.2): each method may use a number of seconds of execution per 10-minute window (480 s in the
  *   cloud's example) per application or webhook; beyond it the portal answers 429 `OPERATION_TIME_LIMIT`. The client
  *   reads `time.operating` / `time.operating_reset_at` of every answer (for `batch`, each command's own time, charged
- *   under its own method) and slows down near the limit, then waits for the reset (see `OperatingBudget`).
+ *   under its own method) and slows down near the limit, then waits for the reset (see `OperatingBudget`). The
+ *   reports live in the `OperatingBudget.OperatingBudgetStore` the transport requires.
+ *
+ * {@link layerMemory} provides both in this process's memory; `SharedState.layerRedis` in Redis, for every process
+ * that calls the portal.
  *
  * The transport layers require `PortalLimits`: {@link layer} (`layer()` is `standard` and the 480 s budget, as in
  * `Bitrix24Http.layerDefaults`) or {@link layerConfig}.
@@ -27,6 +31,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as OperatingBudget from "./OperatingBudget.js"
 
 /**
  * A leaky bucket: `size` requests at once, draining `drainPerSecond` requests per second (wire sheet §3.1).
@@ -217,7 +222,8 @@ export const bucketSize = (bucket: Bucket): BucketSize | undefined =>
   bucket === "off" ? undefined : typeof bucket === "string" ? presets[bucket] : bucket
 
 /**
- * Takes one request's place in a portal's leaky bucket: waits as long as the bucket requires and answers the wait.
+ * Takes one request's place in a portal's leaky bucket: waits as long as the bucket requires and answers how long it
+ * waited.
  *
  * @since 0.1.0
  * @category models
@@ -226,14 +232,16 @@ export type Take = Effect.Effect<Duration.Duration, RateLimiter.RateLimitStoreEr
 
 /**
  * The `RateLimiter` the leaky bucket runs on, with its store in this process's memory: every transport it is provided
- * to shares one bucket per portal. To share the buckets between processes, provide `RateLimiter.layer` over
- * `RateLimiterRedis.layerStore(...)` instead.
+ * to shares one bucket per portal. To share the buckets between processes, provide `SharedState.layerRedis` instead.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerRateLimiterMemory: Layer.Layer<RateLimiter.RateLimiter> = RateLimiter.layer.pipe(
-  Layer.provide(RateLimiter.layerStoreMemory)
+export const layerRateLimiterMemory: Layer.Layer<RateLimiter.RateLimiter> = Layer.effect(
+  RateLimiter.RateLimiter,
+  // Its own store, not `RateLimiter.layer`: layers are memoized by reference, so a `RateLimiter.layer` over another
+  // store in the same program would otherwise stand in for this one, or this one for it.
+  Effect.provide(RateLimiter.make, RateLimiter.layerStoreMemory)
 )
 
 /** The RateLimiter options of a token bucket mirroring `shape`, under `key`. */
@@ -247,9 +255,22 @@ const tokenBucket = (shape: BucketSize, key: string, onExceeded: "delay" | "fail
   }) as const
 
 /**
- * The client-side leaky bucket for one portal (`key`), on the `RateLimiter` in context (keyed `bitrix24:{key}`). A
- * token bucket of `size - headroom` tokens refilled one every `1 / drainPerSecond` seconds admits no more than the
- * portal's counter admits. With `off`, the answer never waits.
+ * The state of the portal's limits in this process's memory: the `RateLimiter` of the leaky bucket
+ * ({@link layerRateLimiterMemory}) and the operating budget's store (`OperatingBudget.layerStoreMemory`), each shared
+ * by every transport the layer is provided to. `SharedState.layerRedis` provides the same services in Redis.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<RateLimiter.RateLimiter | OperatingBudget.OperatingBudgetStore> = Layer.merge(
+  layerRateLimiterMemory,
+  OperatingBudget.layerStoreMemory
+)
+
+/**
+ * The client-side leaky bucket for one portal, on the `RateLimiter` in context, keyed `{key}:bucket` (the transport
+ * passes `portal:{member_id or host}`). A token bucket of `size - headroom` tokens refilled one every
+ * `1 / drainPerSecond` seconds admits no more than the portal's counter admits. With `off`, the answer never waits.
  *
  * @since 0.1.0
  * @category constructors
@@ -265,15 +286,20 @@ export const makeBucket = (
     if (shape === undefined) return Effect.succeed(Duration.zero)
     const options = tokenBucket(
       { size: Math.max(1, shape.size - headroom), drainPerSecond: shape.drainPerSecond },
-      `bitrix24:${key}`,
+      `${key}:bucket`,
       "delay"
     )
-    // With onExceeded "delay" the limiter answers how long to wait; it fails only when its store does.
-    const take: Take = limiter.consume(options).pipe(
-      Effect.map(({ delay }) => delay),
-      Effect.catchAll((error) => error.reason === "Exceeded" ? Effect.succeed(error.retryAfter) : Effect.fail(error)),
-      Effect.tap((delay) => Duration.isZero(delay) ? Effect.void : Effect.sleep(delay))
-    )
+    // With onExceeded "delay" the limiter answers how long to wait; it fails only when its store does. A shared store
+    // may wait inside `consume` too (SharedState), so the wait is measured rather than taken from the answer.
+    const take: Take = Effect.clockWith((clock) => {
+      const started = clock.unsafeCurrentTimeMillis()
+      return limiter.consume(options).pipe(
+        Effect.map(({ delay }) => delay),
+        Effect.catchAll((error) => error.reason === "Exceeded" ? Effect.succeed(error.retryAfter) : Effect.fail(error)),
+        Effect.flatMap((delay) => Duration.isZero(delay) ? Effect.void : Effect.sleep(delay)),
+        Effect.map(() => Duration.millis(clock.unsafeCurrentTimeMillis() - started))
+      )
+    })
     return take
   })
 

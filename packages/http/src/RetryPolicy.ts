@@ -9,7 +9,8 @@
  *   5xx, an HTML or truncated body). The call may or may not have run. Only methods declared idempotent are replayed;
  *   for the others the transport fails with {@link OutcomeUnknown}, naming the method.
  * - **final**: documented method errors and auth errors. Never retried (an expired OAuth token is refreshed and the
- *   call replayed once by the OAuth endpoint, not by this policy).
+ *   call replayed once by the OAuth endpoint, not by this policy). So is {@link StateUnavailable}: the transport's
+ *   state (the bucket, the budget, the tokens) stayed out of reach for its whole wait bound, and nothing was sent.
  *
  * Delays are jittered exponential backoff (80-120 %), capped, for a maximum number of retries and within an overall
  * deadline. The transport layers require a `RetryPolicy`: {@link layerDefault} (proven refusals only, the policy of
@@ -76,6 +77,20 @@ export const unencodable = (method: string, cause: unknown): UnencodableParams =
   })
 
 /**
+ * The state the transport keeps outside the call could not be read or written: the leaky bucket's `RateLimiter`, the
+ * operating budget's store, or the OAuth tokens' store. With `SharedState.layerRedis` this is Redis out of reach for
+ * longer than its wait bound (`B24_REDIS_WAIT`); the call waited that long for it. Nothing was sent: no call goes to
+ * the portal without its bucket token. It is a `TransportError` (reason `Network`), final for the retry policy (the
+ * wait for the store is already spent); the call may be made again once the store is back.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class StateUnavailable extends PortalError.TransportError.extend<StateUnavailable>(
+  "@bitrix24-effect/http/StateUnavailable"
+)({}) {}
+
+/**
  * A non-idempotent call failed ambiguously (timeout, dropped connection, 5xx, unreadable body after the request was
  * sent): it may or may not have run on the portal, and it was not replayed because replaying could apply it twice.
  * It is a `TransportError` (its `reason` says what went wrong, `attempts` how many requests carried the call), so
@@ -126,8 +141,8 @@ const finalServerCodes: ReadonlySet<string> = new Set(["PORTAL_DELETED", "OVERLO
  * Classifies an attempt's failure (wire sheet §3.1, §3.2, §5):
  * `QUERY_LIMIT_EXCEEDED` and `OPERATION_TIME_LIMIT` are `refused`; {@link NotSent} is `not-sent`; timeouts, network
  * failures after dispatch, 5xx envelopes (except `PORTAL_DELETED` and `OVERLOAD_LIMIT`) and unreadable bodies with a
- * 2xx or 5xx status are `ambiguous`; everything else (method errors, auth errors, a 4xx page, {@link UnencodableParams})
- * is `final`.
+ * 2xx or 5xx status are `ambiguous`; everything else (method errors, auth errors, a 4xx page, {@link UnencodableParams},
+ * {@link StateUnavailable}) is `final`.
  *
  * @since 0.1.0
  * @category predicates
@@ -139,7 +154,7 @@ export const classify = (error: AttemptError): Classification => {
     return "final"
   }
   if (error instanceof NotSent) return "not-sent"
-  if (error instanceof UnencodableParams) return "final"
+  if (error instanceof UnencodableParams || error instanceof StateUnavailable) return "final"
   switch (error.reason) {
     case "Network":
     case "Timeout":

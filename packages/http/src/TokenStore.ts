@@ -4,9 +4,14 @@
  * loses the only valid refresh token and the application has to be re-authorized.
  *
  * The store is keyed (one entry per portal, or per portal and user), so one application can serve many portals, and
- * it is a Tag with plain `get`/`set`, so a shared store (Redis, a database) can replace the in-memory and file-backed
- * ones with a Layer. Token values stay `Redacted` in memory; the file store writes them in clear text to a file with
- * mode 0600, atomically (a temporary file in the same directory, then a rename).
+ * it is a Tag with `get`/`set` and a refresh lock, so a shared store can replace the in-memory and file-backed ones
+ * with a Layer. Token values stay `Redacted` in memory; the file store writes them in clear text to a file with mode
+ * 0600, atomically (a temporary file in the same directory, then a rename).
+ *
+ * The refresh lock makes a refresh single-flight among everyone who uses the store: `OAuth` refreshes only while
+ * holding it, and re-reads the store first. The memory and file stores lock within this process ({@link make});
+ * `SharedState.layerRedis` keeps the tokens in Redis with a lock every process sees (with an expiry and a fencing
+ * value), so N processes holding an expired token make exactly one refresh.
  *
  * @since 0.1.0
  */
@@ -14,6 +19,7 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -56,12 +62,22 @@ export type Tokens = typeof Tokens.Type
  */
 export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@bitrix24-effect/http/TokenStoreError")(
   "TokenStoreError",
-  { operation: Schema.Literal("get", "set", "remove"), key: Schema.String, description: Schema.String }
+  { operation: Schema.Literal("get", "set", "remove", "lock"), key: Schema.String, description: Schema.String }
 ) {
   override get message(): string {
     return `token store ${this.operation} of "${this.key}" failed: ${this.description}`
   }
 }
+
+/**
+ * Stores the rotated pair of a refresh, from inside the refresh lock: answers `true` once the pair is stored, or
+ * `false`, storing nothing, when the pair stored under the key is newer than this lock (a later holder of the lock,
+ * whose own lock came after this one expired, or a `set`, has stored one since). The holder then uses the stored pair.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Save = (tokens: Tokens) => Effect.Effect<boolean, TokenStoreError>
 
 /**
  * @since 0.1.0
@@ -70,10 +86,21 @@ export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@bitri
 export interface Service {
   /** The tokens stored under `key`, if any. */
   readonly get: (key: string) => Effect.Effect<Option.Option<Tokens>, TokenStoreError>
-  /** Stores `tokens` under `key`, durably, before answering. */
+  /** Stores `tokens` under `key`, durably, before answering (a new authorization; a refresh uses `Save`). */
   readonly set: (key: string, tokens: Tokens) => Effect.Effect<void, TokenStoreError>
   /** Forgets what is stored under `key` (an application removed from a portal: ONAPPUNINSTALL). */
   readonly remove: (key: string) => Effect.Effect<void, TokenStoreError>
+  /**
+   * Runs `use` while holding the refresh lock of `key`, waiting for it as long as another holder keeps it, and hands
+   * it the {@link Save} of the rotated pair. `ttl` bounds how long a lock outlives a holder that died: a shared store
+   * lets it expire after `ttl`, so a holder must finish (or give up) within it. Fails with {@link TokenStoreError}
+   * (operation `lock`) when the lock cannot be taken.
+   */
+  readonly withRefreshLock: <A, E, R>(
+    key: string,
+    ttl: Duration.Duration,
+    use: (save: Save) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E | TokenStoreError, R>
 }
 
 /**
@@ -83,6 +110,32 @@ export interface Service {
 export class TokenStore extends Context.Tag("@bitrix24-effect/http/TokenStore")<TokenStore, Service>() {}
 
 /**
+ * A store from its other operations, with a refresh lock within this process: one semaphore per key, so fibers of
+ * this process refresh one at a time (a process that dies takes its lock with it; `ttl` is not needed), and the
+ * rotated pair saved with `set`. Processes sharing the underlying storage do not see each other's lock: use
+ * `SharedState.layerRedis` for several processes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (store: Omit<Service, "withRefreshLock">): Service => {
+  const locks = new Map<string, Effect.Semaphore>()
+  const lockOf = (key: string) => {
+    let lock = locks.get(key)
+    if (lock === undefined) {
+      lock = Effect.unsafeMakeSemaphore(1)
+      locks.set(key, lock)
+    }
+    return lock
+  }
+  return {
+    ...store,
+    withRefreshLock: (key, _ttl, use) =>
+      Effect.suspend(() => lockOf(key).withPermits(1)(use((tokens) => Effect.as(store.set(key, tokens), true))))
+  }
+}
+
+/**
  * An in-memory store, optionally seeded. Tokens last as long as the process.
  *
  * @since 0.1.0
@@ -90,11 +143,11 @@ export class TokenStore extends Context.Tag("@bitrix24-effect/http/TokenStore")<
  */
 export const makeMemory = (initial: Readonly<Record<string, Tokens>> = {}): Service => {
   const entries = new Map(Object.entries(initial))
-  return {
+  return make({
     get: (key) => Effect.sync(() => Option.fromNullable(entries.get(key))),
     set: (key, tokens) => Effect.sync(() => void entries.set(key, tokens)),
     remove: (key) => Effect.sync(() => void entries.delete(key))
-  }
+  })
 }
 
 /**
@@ -116,7 +169,8 @@ const encodeFile = Schema.encode(FileContents)
 /**
  * A store in a JSON file (`{"version":1,"tokens":{key: ...}}`), created on the first `set`. Every `set` writes a
  * temporary file next to it with mode 0600 and renames it over the file, so a crash leaves either the old or the new
- * contents, never a torn file. Writes within the process are serialized.
+ * contents, never a torn file. Writes within the process are serialized, and so are refreshes ({@link make}): one
+ * process per file.
  *
  * @since 0.1.0
  * @category constructors
@@ -164,7 +218,7 @@ export const makeFile = (path: string): Effect.Effect<Service, never, FileSystem
         })
       )
 
-    return {
+    return make({
       get: (key) => Effect.map(readAll("get", key), (tokens) => Option.fromNullable(tokens[key])),
       set: (key, tokens) => write("set", key, (all) => ({ ...all, [key]: tokens })),
       remove: (key) =>
@@ -172,7 +226,7 @@ export const makeFile = (path: string): Effect.Effect<Service, never, FileSystem
           delete all[key]
           return all
         })
-    }
+    })
   })
 
 /**

@@ -36,4 +36,9 @@ export * as RetryPolicy from "./RetryPolicy.js"
 /**
  * @since 0.1.0
  */
+export * as SharedState from "./SharedState.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as TokenStore from "./TokenStore.js"

@@ -125,7 +125,7 @@ describe("Bitrix24Http.layerOAuth: tokens that refresh themselves (wire sheet §
         Effect.gen(function*() {
           const memory = TokenStore.makeMemory({ default: yield* seed(emulator, 3_600_000) })
           const writes: Array<{ readonly requestsSoFar: number; readonly accessToken: string }> = []
-          const recording: TokenStore.Service = {
+          const recording = TokenStore.make({
             get: memory.get,
             remove: memory.remove,
             set: (key, tokens) =>
@@ -138,7 +138,7 @@ describe("Bitrix24Http.layerOAuth: tokens that refresh themselves (wire sheet §
                 ),
                 memory.set(key, tokens)
               )
-          }
+          })
           emulator.clock.advance(3_601_000)
           const fiber = yield* ImChat.mute({ CHAT_ID: 1489 }).pipe(
             Effect.provide(transport(emulator, recording)),

@@ -44,7 +44,7 @@ describe("spans: one Bitrix24.http span per call", () => {
                 Layer.mergeAll(
                   RetryPolicy.layer(),
                   PortalLimits.layer({ bucket: { size: 1, drainPerSecond: 1 }, headroom: 0 }),
-                  PortalLimits.layerRateLimiterMemory
+                  PortalLimits.layerMemory
                 )
               )
             )
@@ -120,7 +120,7 @@ describe("metrics (effect/Metric)", () => {
               Layer.mergeAll(
                 RetryPolicy.layer(),
                 PortalLimits.layer({ bucket: { size: 1, drainPerSecond: 1 }, headroom: 0 }),
-                PortalLimits.layerRateLimiterMemory
+                PortalLimits.layerMemory
               )
             )
           )

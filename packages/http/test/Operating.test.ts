@@ -37,7 +37,7 @@ const client = (
       Layer.mergeAll(
         PortalLimits.layer({ bucket: "off", ...options }),
         RetryPolicy.layer({ deadline: "1 hour" }),
-        PortalLimits.layerRateLimiterMemory
+        PortalLimits.layerMemory
       )
     )
   )
@@ -78,7 +78,7 @@ describe("the operating-time budget (wire sheet §3.2)", () => {
                   Layer.mergeAll(
                     PortalLimits.layer({ bucket: "off", operating: "off" }),
                     RetryPolicy.layerNone,
-                    PortalLimits.layerRateLimiterMemory
+                    PortalLimits.layerMemory
                   )
                 )
               )
@@ -170,7 +170,7 @@ describe("OperatingBudget", () => {
 
   it.effect("asks for nothing, a slowdown, then a wait for the reset (converted from the portal's clock)", () =>
     Effect.gen(function*() {
-      const budget = OperatingBudget.make(PortalLimits.defaultOperating)
+      const budget = OperatingBudget.make(PortalLimits.defaultOperating, OperatingBudget.makeStoreMemory(), "p")
       strictEqual((yield* budget.check("m")).kind, "none")
       // The portal's clock is far from the local one: only the difference to its own `finish` counts.
       yield* budget.record("m", time(100, 2_000_000_000, 600))
@@ -185,17 +185,17 @@ describe("OperatingBudget", () => {
       strictEqual(Duration.toMillis(reset.delay), 301_000)
       yield* TestClock.adjust("301 seconds")
       strictEqual((yield* budget.check("m")).kind, "none")
-      deepStrictEqual(yield* budget.snapshot("m"), { used: 0, resetAt: undefined })
+      deepStrictEqual(yield* budget.snapshot("m"), { used: 0, resetIn: undefined })
     }))
 
   it.effect("blocked() without a known reset holds the method for blockedFor; \"off\" never waits", () =>
     Effect.gen(function*() {
-      const budget = OperatingBudget.make(PortalLimits.defaultOperating)
+      const budget = OperatingBudget.make(PortalLimits.defaultOperating, OperatingBudget.makeStoreMemory(), "p")
       yield* budget.blocked("m")
       const wait = yield* budget.check("m")
       strictEqual(wait.kind, "reset")
       strictEqual(Duration.toMillis(wait.delay), 61_000)
-      const off = OperatingBudget.make("off")
+      const off = OperatingBudget.make("off", OperatingBudget.makeStoreMemory(), "p")
       yield* off.blocked("m")
       strictEqual((yield* off.check("m")).kind, "none")
       strictEqual(Option.isNone(Option.none()), true)

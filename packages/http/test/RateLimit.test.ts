@@ -13,6 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import * as Bitrix24Http from "../src/Bitrix24Http.js"
+import * as OperatingBudget from "../src/OperatingBudget.js"
 import * as PortalLimits from "../src/PortalLimits.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
 import { drive, limitErrors } from "./emulated.js"
@@ -89,6 +90,7 @@ describe("the leaky bucket, mirrored (wire sheet §3.1)", () => {
         Effect.gen(function*() {
           const store = Layer.mergeAll(
             Layer.provideMerge(RateLimiter.layer, RateLimiter.layerStoreMemory),
+            OperatingBudget.layerStoreMemory,
             PortalLimits.layer(),
             RetryPolicy.layerDefault
           )

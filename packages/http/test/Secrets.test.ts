@@ -41,11 +41,11 @@ const recordingStore = (seen: Set<string>, initial: Record<string, TokenStore.To
     seen.add(Redacted.value(tokens.refreshToken))
   }
   Object.values(initial).forEach(note)
-  return {
+  return TokenStore.make({
     get: (key) => Effect.tap(memory.get(key), Option.match({ onNone: () => {}, onSome: note })),
     set: (key, tokens) => Effect.zipRight(Effect.sync(() => note(tokens)), memory.set(key, tokens)),
     remove: memory.remove
-  }
+  })
 }
 
 /** Runs the whole tour against one emulator; answers the errors raised and the secrets in play. */
