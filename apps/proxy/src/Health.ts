@@ -19,11 +19,12 @@
  * @since 0.1.0
  */
 import { PortalError } from "@bitrix24-effect/core"
+import type { SharedState } from "@bitrix24-effect/http"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import * as Portals from "./Portals.js"
 
 /**
@@ -37,6 +38,8 @@ export interface Check {
   readonly name: string
   readonly key: string
   readonly probe: Effect.Effect<void, string>
+  /** How often it runs, passing or failing, when not on the {@link Schedules} (a cheap local check). */
+  readonly every?: Duration.DurationInput | undefined
 }
 
 /**
@@ -137,6 +140,23 @@ export const portalCheck = (portal: Portals.Portal, key: string): Check => ({
 })
 
 /**
+ * The check of the shared state (`SharedState`): Redis reachable now. It reads the connection's state (no round
+ * trip) every second, so readiness turns false within a second of losing Redis and back once it returns.
+ *
+ * @since 0.1.0
+ * @category checks
+ */
+export const sharedStateCheck = (state: SharedState.Service): Check => ({
+  name: "redis",
+  key: "B24_REDIS_URL",
+  probe: Effect.flatMap(
+    state.available,
+    (available) => available ? Effect.void : Effect.fail("Redis cannot be reached")
+  ),
+  every: "1 second"
+})
+
+/**
  * Runs the checks once now, then in the background for the scope (see {@link Schedules}).
  *
  * @since 0.1.0
@@ -145,7 +165,7 @@ export const portalCheck = (portal: Portals.Portal, key: string): Check => ({
 export const make = (
   checks: ReadonlyArray<Check>,
   schedules: Schedules = defaultSchedules
-): Effect.Effect<Service, never, import("effect/Scope").Scope> =>
+): Effect.Effect<Service, never, Scope.Scope> =>
   Effect.gen(function*() {
     const results = new Map<string, Result>()
     let draining = false
@@ -157,22 +177,25 @@ export const make = (
           onTimeout: () => `no answer within ${Duration.format(timeout)}`
         }),
         Effect.match({
-          onSuccess: () => ({ name: check.name, key: check.key, ok: true, checkedAt: Date.now() }),
-          onFailure: (reason): Result => ({ name: check.name, key: check.key, ok: false, reason, checkedAt: Date.now() })
+          onSuccess: (): Result => ({ name: check.name, key: check.key, ok: true, checkedAt: Date.now() }),
+          onFailure: (reason): Result => ({
+            name: check.name,
+            key: check.key,
+            ok: false,
+            reason,
+            checkedAt: Date.now()
+          })
         }),
         Effect.tap((result) => Effect.sync(() => results.set(check.name, result)))
       )
-    yield* Effect.forEach(checks, run, { concurrency: "unbounded", discard: true })
-    for (const check of checks) {
-      const again = Schedule.spaced(schedules.interval).pipe(
-        Schedule.whileInput((result: Result) => result.ok),
-        Schedule.andThen(Schedule.spaced(schedules.retryInterval).pipe(
-          Schedule.whileInput((result: Result) => !result.ok)
-        )),
-        Schedule.forever
+    const first = yield* Effect.forEach(checks, run, { concurrency: "unbounded" })
+    // Each check again after `interval` while it passes, after `retryInterval` while it fails.
+    const again = (check: Check, last: Result): Effect.Effect<never> =>
+      Effect.sleep(check.every ?? (last.ok ? schedules.interval : schedules.retryInterval)).pipe(
+        Effect.zipRight(run(check)),
+        Effect.flatMap((result) => again(check, result))
       )
-      yield* Effect.forkScoped(Effect.repeat(Effect.delay(run(check), 0), again))
-    }
+    for (const [index, check] of checks.entries()) yield* Effect.forkScoped(again(check, first[index]!))
     return {
       status: () => {
         const list = checks.map((check) => results.get(check.name)!)

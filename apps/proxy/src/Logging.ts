@@ -71,7 +71,10 @@ export const settings: Effect.Effect<Settings, ProxyConfig.InvalidConfig> = Effe
   const format = yield* text("B24_PROXY_LOG_FORMAT")
   const level = yield* text("B24_PROXY_LOG_LEVEL")
   if (Option.isSome(format) && !["json", "pretty", "logfmt"].includes(format.value)) {
-    return yield* new ProxyConfig.InvalidConfig({ key: "B24_PROXY_LOG_FORMAT", reason: "expected json, pretty or logfmt" })
+    return yield* new ProxyConfig.InvalidConfig({
+      key: "B24_PROXY_LOG_FORMAT",
+      reason: "expected json, pretty or logfmt"
+    })
   }
   if (Option.isSome(level) && levels[level.value] === undefined) {
     return yield* new ProxyConfig.InvalidConfig({

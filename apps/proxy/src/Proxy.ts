@@ -306,7 +306,8 @@ const handle = (
       route,
       authorization: incoming.authorization,
       // A body refused for its size or depth carries no credentials the portal would read: the query's stand.
-      params: Either.getOrElse(params, () => Either.getOrElse(WireRequest.parseQuery(search), () => ({})))
+      params: Either.getOrElse(params, () =>
+        Either.getOrElse(WireRequest.parseQuery(search), () => ({})))
     })
     if (caller === undefined) return errorAnswer(Envelope.error(PortalError.NoAuthFound), "unauthorized")
     const portal = (yield* Portals.Portals).get(caller.client.portal)
@@ -345,7 +346,12 @@ const tooLarge = (maxBodyBytes: number): Answer =>
  */
 const render = (answer: Answer, transport: Envelope.Transport, close: boolean): Reply => {
   if (answer.payload === undefined) {
-    return { status: answer.status, headers: { ...Envelope.responseHeaders, ...answer.headers }, body: undefined, close }
+    return {
+      status: answer.status,
+      headers: { ...Envelope.responseHeaders, ...answer.headers },
+      body: undefined,
+      close
+    }
   }
   if (typeof answer.payload === "string") {
     return {

@@ -7,15 +7,13 @@
  * retry policy from `B24_RETRY_*`, the OAuth tokens in the file `TokenStore`) and Node's server. A configuration error
  * is one line naming the key and the reason, and exit code 1.
  */
-import { PortalLimits, RetryPolicy, TokenStore } from "@bitrix24-effect/http"
+import { RetryPolicy, SharedState, TokenStore } from "@bitrix24-effect/http"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
-import * as HttpServer from "@effect/platform/HttpServer"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -26,21 +24,20 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Clients from "./Clients.js"
+import * as Health from "./Health.js"
+import * as Logging from "./Logging.js"
+import * as Operations from "./Operations.js"
 import * as Portals from "./Portals.js"
-import * as Proxy from "./Proxy.js"
 import * as ProxyConfig from "./ProxyConfig.js"
 import * as Server from "./Server.js"
+import * as Telemetry from "./Telemetry.js"
 
 const kinds = { webhook: "inbound webhook", oauth: "OAuth application", emulator: "EMBEDDED EMULATOR" } as const
 
 /** Prints where the proxy listens, its portals and, for a generated client, the URL to call. */
-const banner = (config: ProxyConfig.Resolved, tls: Server.Certificate | undefined) =>
-  Layer.effectDiscard(Effect.gen(function*() {
-    const address = yield* HttpServer.HttpServer.pipe(Effect.map((server) => server.address))
-    const scheme = tls === undefined ? "http" : "https"
-    const base = address._tag === "TcpAddress"
-      ? `${scheme}://${address.hostname}:${address.port}`
-      : `unix:${address.path}`
+const banner = (config: ProxyConfig.Resolved, tls: Server.Certificate | undefined, running: Server.Running) =>
+  Effect.gen(function*() {
+    const base = running.url
     const portals = yield* Portals.Portals
     const lines = [`b24-proxy listening on ${base}`]
     for (const portal of portals.all) {
@@ -76,29 +73,80 @@ const banner = (config: ProxyConfig.Resolved, tls: Server.Certificate | undefine
       lines.push(`  clients: ${config.clients.length} (${config.source})`)
     }
     yield* Console.log(lines.join("\n"))
-  }))
+  })
 
-/** Serves the proxy until interrupted. */
+/**
+ * The services every portal shares: Redis when `B24_REDIS_URL` is set (`SharedState.layerRedis`: the leaky buckets,
+ * the clients' buckets, the operating budget and the OAuth tokens, shared by every replica), else this process's
+ * memory with the OAuth tokens in the token file.
+ */
+const sharedState = (tokenFile: string) =>
+  Layer.unwrapEffect(Effect.map(
+    Effect.mapError(
+      SharedState.config,
+      (error) => new ProxyConfig.InvalidConfig({ key: "B24_REDIS_URL", reason: String(error).split("\n")[0]! })
+    ),
+    Option.match({
+      onNone: () =>
+        Layer.merge(
+          SharedState.layerMemory,
+          TokenStore.layerFile(tokenFile).pipe(Layer.provide(NodeFileSystem.layer))
+        ),
+      onSome: (options) =>
+        SharedState.layerRedis(options).pipe(
+          Layer.mapError((error) =>
+            new ProxyConfig.InvalidConfig({
+              key: error._tag === "InvalidEncryptionKey" ? "B24_REDIS_ENCRYPTION_KEY" : "B24_REDIS_URL",
+              reason: error.message
+            })
+          )
+        )
+    })
+  ))
+
+/** Readiness: the portals, and Redis when the state is shared there. */
+const readiness = Health.layer({
+  extra: Effect.map(
+    SharedState.SharedState,
+    (state) => state.backend === "redis" ? [Health.sharedStateCheck(state)] : []
+  )
+})
+
+/** Every portal must pass its check at start: else one line naming the portal's setting and why, exit 1. */
+const checkedAtStart = Effect.gen(function*() {
+  const status = (yield* Health.Readiness).status()
+  const failed = status.checks.find((check) => !check.ok)
+  if (failed !== undefined) {
+    return yield* new ProxyConfig.InvalidConfig({ key: failed.key, reason: failed.reason ?? "failed its check" })
+  }
+})
+
+/** Serves the proxy until interrupted, then drains (`Server`). */
 const serve = (selfSigned: boolean) =>
   Effect.gen(function*() {
     const config = yield* ProxyConfig.read
     const listen = yield* Server.listenConfig
+    const limits = yield* Server.limitsConfig
+    const operations = yield* Operations.settingsConfig
+    const logging = yield* Logging.settings
     const tls = yield* Server.certificate({ selfSigned, host: listen.host })
     const Shared = Layer.mergeAll(
       NodeHttpClient.layerUndici,
-      PortalLimits.layerMemory,
-      RetryPolicy.layerConfig(ProxyConfig.retryDefaults),
-      TokenStore.layerFile(config.tokenFile).pipe(Layer.provide(NodeFileSystem.layer))
+      sharedState(config.tokenFile),
+      RetryPolicy.layerConfig(ProxyConfig.retryDefaults)
     )
-    const App = HttpServer.serve(Proxy.app).pipe(
-      // The platform's request spans carry the URL, and a webhook-form path holds the client's secret: only the
-      // proxy's own span (`b24-proxy.request`, no credentials) is recorded.
-      HttpMiddleware.withTracerDisabledWhen(() => true),
-      Layer.merge(banner(config, tls)),
+    const Listener = Layer.scopedDiscard(Effect.gen(function*() {
+      yield* checkedAtStart
+      const running = yield* Server.serve({ listen, tls, limits, operations: Operations.router(operations) })
+      yield* banner(config, tls, running)
+    }))
+    const App = Listener.pipe(
+      Layer.provideMerge(readiness),
       Layer.provideMerge(Portals.layer),
       Layer.provideMerge(Clients.layer),
-      Layer.provide(Layer.merge(ProxyConfig.layer(config), Shared)),
-      Layer.provide(Server.layer(listen, tls))
+      Layer.provide(Layer.mergeAll(ProxyConfig.layer(config), Shared, Telemetry.layerPrometheus)),
+      Layer.provide(Telemetry.layerTracingConfig.pipe(Layer.provide(NodeHttpClient.layerUndici))),
+      Layer.provide(Logging.layer(logging))
     )
     return yield* Layer.launch(App)
   })

@@ -5,20 +5,21 @@
 import { Emulator } from "@bitrix24-effect/emulator"
 import { PortalLimits, RetryPolicy, TokenStore } from "@bitrix24-effect/http"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import * as HttpServer from "@effect/platform/HttpServer"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Http from "node:http"
-import * as Https from "node:https"
 import * as Clients from "../src/Clients.js"
+import * as Health from "../src/Health.js"
 import * as MethodScope from "../src/MethodScope.js"
+import * as Operations from "../src/Operations.js"
 import * as Portals from "../src/Portals.js"
-import * as Proxy from "../src/Proxy.js"
 import * as ProxyConfig from "../src/ProxyConfig.js"
+import * as Server from "../src/Server.js"
+import * as Telemetry from "../src/Telemetry.js"
 
 /** A portal of the configuration: the emulator's inbound webhook (user 1) unless given another upstream. */
 export const portal = (
@@ -77,17 +78,14 @@ export const start = (
   options: {
     readonly tls?: { readonly cert: string; readonly key: string } | undefined
     readonly tokens?: Layer.Layer<TokenStore.TokenStore> | undefined
+    readonly limits?: Partial<Server.Limits> | undefined
+    /** Readiness checks the portals (each check is a call in the emulator's journal); none unless given. */
+    readonly schedules?: Health.Schedules | undefined
+    readonly metricsToken?: string | undefined
   } = {}
 ) =>
   Effect.gen(function*() {
     const tls = options.tls
-    const server = yield* NodeHttpServer.make(
-      () =>
-        tls === undefined
-          ? Http.createServer()
-          : Https.createServer({ cert: tls.cert, key: tls.key }) as unknown as Http.Server,
-      { port: 0, host: "127.0.0.1" }
-    )
     const shared = Layer.mergeAll(
       NodeHttpClient.layerUndici,
       PortalLimits.layerMemory,
@@ -95,20 +93,33 @@ export const start = (
       options.tokens ?? TokenStore.layerMemory()
     )
     const context = yield* Layer.build(
-      Portals.layer.pipe(
-        Layer.provideMerge(Clients.layer),
-        Layer.provide(Layer.merge(ProxyConfig.layer(resolved), shared))
-      )
+      (options.schedules === undefined
+        ? Layer.scoped(Health.Readiness, Health.make([]))
+        : Health.layer({ schedules: options.schedules })).pipe(
+          Layer.provideMerge(Portals.layer),
+          Layer.provideMerge(Clients.layer),
+          Layer.provide(Layer.merge(ProxyConfig.layer(resolved), shared)),
+          Layer.merge(Telemetry.layerPrometheus)
+        )
     )
-    yield* HttpServer.serveEffect(Proxy.app).pipe(
-      Effect.provideService(HttpServer.HttpServer, server),
-      Effect.provide(context)
-    )
-    const address = server.address
-    if (address._tag !== "TcpAddress") return yield* Effect.die("expected a TCP address")
+    // The process's log lines (the access log among them), as the JSON logger writes them, instead of the console.
+    const logs: Array<string> = []
+    const capture = Logger.replace(Logger.defaultLogger, Logger.map(Logger.jsonLogger, (line) => void logs.push(line)))
+    const running = yield* Server.serve({
+      listen: { port: 0, host: "127.0.0.1" },
+      tls: tls === undefined ? undefined : { ...tls, selfSigned: false },
+      limits: { ...Server.defaultLimits, ...options.limits },
+      operations: Operations.router({
+        metricsToken: options.metricsToken === undefined
+          ? Option.none()
+          : Option.some(Redacted.make(options.metricsToken))
+      })
+    }).pipe(Effect.provide(context), Effect.provide(capture))
     return {
-      base: `${tls === undefined ? "http" : "https"}://127.0.0.1:${address.port}`,
-      portals: Context.get(context, Portals.Portals)
+      logs,
+      base: `${tls === undefined ? "http" : "https"}://127.0.0.1:${running.port}`,
+      portals: Context.get(context, Portals.Portals),
+      readiness: Context.get(context, Health.Readiness)
     }
   })
 

@@ -1,0 +1,66 @@
+/**
+ * Test support: the proxy as a real process (`src/main.ts` under tsx, as `pnpm start` runs it), on an ephemeral
+ * port, with its output collected and its exit awaited.
+ */
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as ChildProcess from "node:child_process"
+import * as Path from "node:path"
+
+const tsx = Path.join(import.meta.dirname, "..", "node_modules", ".bin", "tsx")
+const main = Path.join(import.meta.dirname, "..", "src", "main.ts")
+
+/** A running proxy process. */
+export interface ProxyProcess {
+  /** `http://127.0.0.1:{port}`, from its banner. */
+  readonly base: string
+  readonly child: ChildProcess.ChildProcessWithoutNullStreams
+  readonly stdout: () => string
+  readonly stderr: () => string
+  /** Its exit code, once it exits. */
+  readonly exited: Effect.Effect<number | null>
+}
+
+/**
+ * Starts the proxy with `env` over a clean proxy environment (port 0, no configuration file) and answers once it
+ * listens; a process still running when the scope closes is killed.
+ */
+export const spawnProxy = (
+  env: Record<string, string>,
+  command: { readonly file: string; readonly args: ReadonlyArray<string> } = { file: tsx, args: [main] }
+): Effect.Effect<ProxyProcess, Error, Scope.Scope> =>
+  Effect.gen(function*() {
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        ChildProcess.spawn(command.file, [...command.args], {
+          env: {
+            ...process.env,
+            PORT: "0",
+            B24_WEBHOOK_URL: "",
+            B24_PROXY_CLIENTS: "",
+            B24_PROXY_CONFIG: "",
+            B24_REDIS_URL: "",
+            ...env
+          }
+        })
+      ),
+      (child) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
+    )
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => stdout += String(chunk))
+    child.stderr.on("data", (chunk) => stderr += String(chunk))
+    const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    const base = yield* Effect.async<string, Error>((resume) => {
+      const look = () => {
+        const match = /listening on (https?:\/\/[^\s]+)/.exec(stdout)
+        if (match !== null) {
+          child.stdout.off("data", look)
+          resume(Effect.succeed(match[1]!))
+        }
+      }
+      child.stdout.on("data", look)
+      void exit.then((code) => resume(Effect.fail(new Error(`the proxy exited (${code}): ${stderr}${stdout}`))))
+    }).pipe(Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error(`no banner: ${stderr}`) }))
+    return { base, child, stdout: () => stdout, stderr: () => stderr, exited: Effect.promise(() => exit) }
+  })
