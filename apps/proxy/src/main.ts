@@ -178,5 +178,5 @@ if (process.env.INIT_CWD !== undefined && process.env.INIT_CWD !== process.cwd()
 cli(process.argv).pipe(
   Effect.tapErrorCause(report),
   Effect.provide(NodeContext.layer),
-  (effect) => NodeRuntime.runMain(effect, { disableErrorReporting: true })
+  (effect) => NodeRuntime.runMain(effect, { disableErrorReporting: true, disablePrettyLogger: true })
 )
