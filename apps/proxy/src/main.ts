@@ -2,10 +2,12 @@
 /**
  * `b24-proxy` (`pnpm start`): reads its configuration (`B24_PROXY_CONFIG`, or the environment's one-portal shortcut),
  * starts the upstream portals and serves the proxy on `HOST`:`PORT` (default `127.0.0.1:8080`), over HTTPS with
- * `B24_PROXY_TLS_CERT` / `B24_PROXY_TLS_KEY` or `--tls`. Layers are composed here, once: the configuration, the
- * clients, the portals with the services they share (undici, the in-memory RateLimiter store of every bucket, the
- * retry policy from `B24_RETRY_*`, the OAuth tokens in the file `TokenStore`) and Node's server. A configuration error
- * is one line naming the key and the reason, and exit code 1.
+ * `B24_PROXY_TLS_CERT` / `B24_PROXY_TLS_KEY` or `--tls`. Layers are composed here, once: the logger
+ * (`B24_PROXY_LOG_*`), the metrics export and OTLP traces (`Telemetry`), the configuration, the clients, the portals
+ * with the services they share (undici; the buckets, the operating budget and the OAuth tokens in Redis with
+ * `B24_REDIS_URL`, else in memory and the token file; the retry policy from `B24_RETRY_*`), readiness, and the
+ * listener (`Server`: limits from `B24_PROXY_*`, drain on SIGTERM or SIGINT). Every portal must pass its readiness
+ * check at start. A start error is one line naming the setting and the cause, and exit code 1.
  */
 import { RetryPolicy, SharedState, TokenStore } from "@bitrix24-effect/http"
 import * as Command from "@effect/cli/Command"

@@ -43,6 +43,20 @@ describe("start errors", () => {
       expect(result.stderr).not.toContain("unreachable-code")
     }), 60_000)
 
+  it.scopedLive(
+    "Redis out of reach at start: B24_REDIS_URL named with host and port, never its password, exit 1",
+    () =>
+      Effect.gen(function*() {
+        const result = yield* failing({ B24_REDIS_URL: "redis://user:redis-password-1@127.0.0.1:9" })
+        expect(result.code).toBe(1)
+        const lines = result.stderr.trim().split("\n")
+        expect(lines.length).toBe(1)
+        expect(lines[0]).toMatch(/^b24-proxy: B24_REDIS_URL: .*127\.0\.0\.1:9/)
+        expect(result.stderr).not.toContain("redis-password-1")
+      }),
+    60_000
+  )
+
   it.scopedLive("a bad limit: the variable named, exit 1", () =>
     Effect.gen(function*() {
       const result = yield* failing({ B24_PROXY_MAX_BODY_BYTES: "lots" })
