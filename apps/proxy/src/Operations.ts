@@ -7,6 +7,8 @@
  * - `GET /metrics`: every metric of the process in the Prometheus text format (`Telemetry.Prometheus`). With
  *   `B24_PROXY_METRICS_TOKEN` set, only for `Authorization: Bearer {token}` (else `401`).
  *
+ * - `/_admin/...`: the admin API (`Admin`), when `B24_PROXY_ADMIN_TOKEN` is set.
+ *
  * Any other path is `404`.
  *
  * @since 0.1.0
@@ -31,32 +33,47 @@ import * as Telemetry from "./Telemetry.js"
  */
 export interface Settings {
   readonly metricsToken: Option.Option<Redacted.Redacted<string>>
+  readonly adminToken: Option.Option<Redacted.Redacted<string>>
 }
 
+const token = (name: string) =>
+  Config.option(Config.redacted(name)).pipe(
+    Effect.map(Option.filter((value) => Redacted.value(value).trim().length > 0)),
+    Effect.mapError((error) => new ProxyConfig.InvalidConfig({ key: name, reason: String(error) }))
+  )
+
 /**
- * The settings from `B24_PROXY_METRICS_TOKEN` (unset or empty: `/metrics` is open).
+ * The settings from `B24_PROXY_METRICS_TOKEN` (unset or empty: `/metrics` is open) and `B24_PROXY_ADMIN_TOKEN`
+ * (unset or empty: no admin API).
  *
  * @since 0.1.0
  * @category config
  */
-export const settingsConfig: Effect.Effect<Settings, ProxyConfig.InvalidConfig> = Config.option(
-  Config.redacted("B24_PROXY_METRICS_TOKEN")
-).pipe(
-  Effect.map((token) => ({ metricsToken: Option.filter(token, (value) => Redacted.value(value).length > 0) })),
-  Effect.mapError((error) => new ProxyConfig.InvalidConfig({ key: "B24_PROXY_METRICS_TOKEN", reason: String(error) }))
-)
+export const settingsConfig: Effect.Effect<Settings, ProxyConfig.InvalidConfig> = Effect.all({
+  metricsToken: token("B24_PROXY_METRICS_TOKEN"),
+  adminToken: token("B24_PROXY_ADMIN_TOKEN")
+})
 
 const digest = (value: string) => Crypto.createHash("sha256").update(value).digest()
 
 /**
- * Whether an `Authorization` header carries `Bearer {token}` (compared in constant time).
+ * Whether a given token is the configured one (SHA-256 digests compared in constant time).
+ *
+ * @since 0.1.0
+ * @category auth
+ */
+export const tokenMatches = (given: string, token: Redacted.Redacted<string>): boolean =>
+  Crypto.timingSafeEqual(digest(given.trim()), digest(Redacted.value(token)))
+
+/**
+ * Whether an `Authorization` header carries `Bearer {token}` ({@link tokenMatches}).
  *
  * @since 0.1.0
  * @category auth
  */
 export const bearerMatches = (authorization: string | undefined, token: Redacted.Redacted<string>): boolean => {
   const match = /^Bearer\s+(.+)$/i.exec(authorization ?? "")
-  return match !== null && Crypto.timingSafeEqual(digest(match[1]!.trim()), digest(Redacted.value(token)))
+  return match !== null && tokenMatches(match[1]!, token)
 }
 
 /**
@@ -110,14 +127,19 @@ export const metrics = (settings: Settings) =>
   })
 
 /**
- * The routes as one HttpApp.
+ * The routes as one HttpApp, with the admin API (`Admin.make`) under `/_admin/` when given.
  *
  * @since 0.1.0
  * @category routes
  */
-export const router = (settings: Settings) =>
-  HttpRouter.empty.pipe(
+export const router = <E, R>(
+  settings: Settings,
+  admin: Option.Option<Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>>
+) => {
+  const routes = HttpRouter.empty.pipe(
     HttpRouter.get("/healthz", Effect.succeed(healthz)),
     HttpRouter.get("/readyz", readyz),
     HttpRouter.get("/metrics", metrics(settings))
   )
+  return Option.isSome(admin) ? HttpRouter.mountApp(routes, "/_admin", admin.value, { includePrefix: true }) : routes
+}

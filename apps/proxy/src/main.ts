@@ -25,6 +25,7 @@ import * as Redacted from "effect/Redacted"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import * as Admin from "./Admin.js"
 import * as Clients from "./Clients.js"
 import * as Health from "./Health.js"
 import * as Logging from "./Logging.js"
@@ -139,7 +140,12 @@ const serve = (selfSigned: boolean) =>
     )
     const Listener = Layer.scopedDiscard(Effect.gen(function*() {
       yield* checkedAtStart
-      const running = yield* Server.serve({ listen, tls, limits, operations: Operations.router(operations) })
+      const state = yield* SharedState.SharedState
+      const admin = yield* Effect.transposeMapOption(
+        operations.adminToken,
+        (token) => Admin.make(token, { sharedState: state.backend, limits })
+      )
+      const running = yield* Server.serve({ listen, tls, limits, operations: Operations.router(operations, admin) })
       yield* banner(config, tls, running)
     }))
     const App = Listener.pipe(

@@ -12,6 +12,7 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Admin from "../src/Admin.js"
 import * as Clients from "../src/Clients.js"
 import * as Health from "../src/Health.js"
 import * as MethodScope from "../src/MethodScope.js"
@@ -82,6 +83,7 @@ export const start = (
     /** Readiness checks the portals (each check is a call in the emulator's journal); none unless given. */
     readonly schedules?: Health.Schedules | undefined
     readonly metricsToken?: string | undefined
+    readonly adminToken?: string | undefined
   } = {}
 ) =>
   Effect.gen(function*() {
@@ -98,22 +100,28 @@ export const start = (
         : Health.layer({ schedules: options.schedules })).pipe(
           Layer.provideMerge(Portals.layer),
           Layer.provideMerge(Clients.layer),
-          Layer.provide(Layer.merge(ProxyConfig.layer(resolved), shared)),
+          Layer.provideMerge(ProxyConfig.layer(resolved)),
+          Layer.provide(shared),
           Layer.merge(Telemetry.layerPrometheus)
         )
     )
     // The process's log lines (the access log among them), as the JSON logger writes them, instead of the console.
     const logs: Array<string> = []
     const capture = Logger.replace(Logger.defaultLogger, Logger.map(Logger.jsonLogger, (line) => void logs.push(line)))
+    const limits = { ...Server.defaultLimits, ...options.limits }
+    const settings: Operations.Settings = {
+      metricsToken: Option.map(Option.fromNullable(options.metricsToken), Redacted.make),
+      adminToken: Option.map(Option.fromNullable(options.adminToken), Redacted.make)
+    }
+    const admin = yield* Effect.transposeMapOption(
+      settings.adminToken,
+      (token) => Admin.make(token, { sharedState: "memory", limits })
+    ).pipe(Effect.provide(context))
     const running = yield* Server.serve({
       listen: { port: 0, host: "127.0.0.1" },
       tls: tls === undefined ? undefined : { ...tls, selfSigned: false },
-      limits: { ...Server.defaultLimits, ...options.limits },
-      operations: Operations.router({
-        metricsToken: options.metricsToken === undefined
-          ? Option.none()
-          : Option.some(Redacted.make(options.metricsToken))
-      })
+      limits,
+      operations: Operations.router(settings, admin)
     }).pipe(Effect.provide(context), Effect.provide(capture))
     return {
       logs,
