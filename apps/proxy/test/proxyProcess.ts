@@ -22,17 +22,23 @@ export interface ProxyProcess {
 }
 
 /**
- * Starts the proxy with `env` over a clean proxy environment (port 0, no configuration file) and answers once it
- * listens; a process still running when the scope closes is killed.
+ * Starts the proxy (or `command`, in `cwd`) with `env` over a clean proxy environment (port 0, no configuration file)
+ * and answers once its output shows `banner` (its first group is the base URL); a process still running when the
+ * scope closes is killed.
  */
 export const spawnProxy = (
   env: Record<string, string>,
-  command: { readonly file: string; readonly args: ReadonlyArray<string> } = { file: tsx, args: [main] }
+  command: { readonly file: string; readonly args: ReadonlyArray<string>; readonly cwd?: string } = {
+    file: tsx,
+    args: [main]
+  },
+  banner: RegExp = /listening on (https?:\/\/[^\s]+)/
 ): Effect.Effect<ProxyProcess, Error, Scope.Scope> =>
   Effect.gen(function*() {
     const child = yield* Effect.acquireRelease(
       Effect.sync(() =>
         ChildProcess.spawn(command.file, [...command.args], {
+          ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
           env: {
             ...process.env,
             PORT: "0",
@@ -53,7 +59,7 @@ export const spawnProxy = (
     const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
     const base = yield* Effect.async<string, Error>((resume) => {
       const look = () => {
-        const match = /listening on (https?:\/\/[^\s]+)/.exec(stdout)
+        const match = banner.exec(stdout)
         if (match !== null) {
           child.stdout.off("data", look)
           resume(Effect.succeed(match[1]!))
