@@ -24,7 +24,8 @@ await Esbuild.build({
   logLevel: "warning",
   // CommonJS dependencies (ioredis, the OpenTelemetry exporter) need a require inside the ES module.
   banner: {
-    js: "import { createRequire as __createRequire } from \"node:module\"; const require = __createRequire(import.meta.url);"
+    js:
+      "import { createRequire as __createRequire } from \"node:module\"; const require = __createRequire(import.meta.url);"
   }
 })
 // The entry points' `tsx` hashbang would not hold for the bundle: plain node runs it.
