@@ -88,6 +88,10 @@ const cloud = (id: string, title: string, client: Client): Scenario =>
     repeats: 5
   })
 
+// (e) The same bare load generator against the emulator directly and through b24-proxy, bucket off, keep-alive.
+const proxy = (id: string, title: string, network: Network, concurrency: number): Scenario =>
+  scenario("proxy", `e-${id}`, title, "raw", { calls: 20_000, concurrency, bucket: "off", batched: false, network })
+
 /**
  * Every scenario, in table order.
  *
@@ -122,5 +126,8 @@ export const all: ReadonlyArray<Scenario> = [
   cloud("ours-batched", "ours, automatic batching (Effect.forEach, batching: true)", "ours-batched"),
   cloud("ours-explicit", "ours, explicit Batch.run", "ours-explicit"),
   cloud("official-batch-by-chunk", "official, batchByChunk", "official-batch-by-chunk"),
-  cloud("official-batch-concurrent", "official, 40 batch calls at once", "official-batch-concurrent")
+  cloud("official-batch-concurrent", "official, 40 batch calls at once", "official-batch-concurrent"),
+  proxy("direct-64", "emulator directly (bare HTTPS client, 64 keep-alive at once)", "loopback", 64),
+  proxy("proxy-64", "through b24-proxy (same client, 64 keep-alive at once)", "proxy", 64),
+  proxy("proxy-1000", "through b24-proxy (same client, 1,000 keep-alive at once)", "proxy", 1_000)
 ]
