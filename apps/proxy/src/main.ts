@@ -54,6 +54,14 @@ const banner = (config: ProxyConfig.Resolved, tls: Server.Certificate | undefine
         )
       }
     }
+    const shared = yield* SharedState.SharedState
+    lines.push(
+      shared.backend === "redis"
+        ? "  limits and OAuth tokens: shared with every replica through Redis (B24_REDIS_URL)"
+        : shared.backend === "local"
+        ? "  limits and OAuth tokens: this process's own (Redis out of reach, B24_REDIS_FALLBACK=local)"
+        : "  limits and OAuth tokens: this process's own (set B24_REDIS_URL to share them between replicas)"
+    )
     if (tls?.selfSigned === true) {
       const file = Path.join(Os.tmpdir(), `b24-proxy-${process.pid}.pem`)
       Fs.writeFileSync(file, tls.cert)

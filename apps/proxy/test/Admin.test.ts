@@ -103,5 +103,5 @@ describe("admin API", () => {
       expect(text).toContain("b24-proxy admin API")
       expect(text).toContain("Operations")
       for (const path of ["/_admin/clients", "/_admin/portals", "/_admin/config"]) expect(text).toContain(path)
-    }).pipe(Effect.provide(Emulator.layer())), 60_000)
+    }).pipe(Effect.provide(Emulator.layer())), 120_000)
 })

@@ -115,10 +115,10 @@ describe("graceful drain (SIGTERM)", () => {
   it.scopedLive(
     "200 calls in flight: 200 real answers matching the journal, exit 0 within the deadline",
     () => drain(false),
-    90_000
+    240_000
   )
 
-  it.scopedLive("the same with an Upgrade: websocket request's connection kept open", () => drain(true), 90_000)
+  it.scopedLive("the same with an Upgrade: websocket request's connection kept open", () => drain(true), 240_000)
 
   it.scopedLive(
     "a request arriving while the proxy drains gets 503 QUERY_LIMIT_EXCEEDED and Connection: close",
@@ -147,6 +147,6 @@ describe("graceful drain (SIGTERM)", () => {
         agent.destroy()
         other.destroy()
       }).pipe(Effect.provide(Emulator.layer({ latency: { ms: 1000 } }))),
-    60_000
+    180_000
   )
 })

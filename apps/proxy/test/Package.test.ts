@@ -101,6 +101,6 @@ describe("the image's command", () => {
         const logLine = proxy.stdout().split("\n").find((line) => line.startsWith("{"))
         expect(JSON.parse(logLine!).message.outcome).toBe("ok")
       }),
-    120_000
+    300_000
   )
 })

@@ -73,7 +73,7 @@ describe("replicas on one Redis", () => {
         expect(wire.filter((entry) => entry.error === "QUERY_LIMIT_EXCEEDED")).toEqual([])
         expect(wire.filter((entry) => entry.method === "im.chat.mute" && entry.executed).length).toBe(60)
       }).pipe(Effect.provide(Emulator.layer({ limits: { bucket: { size: 10, drainPerSecond: 5 } } }))),
-    120_000
+    300_000
   )
 
   it.scopedLive("readiness includes Redis: lost, 503 naming it; back, 200", () =>
@@ -101,5 +101,5 @@ describe("replicas on one Redis", () => {
         up = yield* Effect.zipRight(Effect.sleep("100 millis"), request(`${replica.base}/readyz`))
       }
       expect(up.json.status).toBe("ready")
-    }).pipe(Effect.provide(Emulator.layer())), 60_000)
+    }).pipe(Effect.provide(Emulator.layer())), 180_000)
 })

@@ -31,7 +31,7 @@ describe("start errors", () => {
       expect(result.stderr.trim().split("\n")).toEqual([
         `b24-proxy: PORT: 127.0.0.1:${port} is already in use (EADDRINUSE)`
       ])
-    }), 60_000)
+    }), 180_000)
 
   it.scopedLive("an upstream portal out of reach at start: its setting named, exit 1", () =>
     Effect.gen(function*() {
@@ -41,7 +41,7 @@ describe("start errors", () => {
       expect(lines.length).toBe(1)
       expect(lines[0]).toMatch(/^b24-proxy: B24_WEBHOOK_URL: http:\/\/127\.0\.0\.1:9 is out of reach: /)
       expect(result.stderr).not.toContain("unreachable-code")
-    }), 60_000)
+    }), 180_000)
 
   it.scopedLive(
     "Redis out of reach at start: B24_REDIS_URL named with host and port, never its password, exit 1",
@@ -54,7 +54,7 @@ describe("start errors", () => {
         expect(lines[0]).toMatch(/^b24-proxy: B24_REDIS_URL: .*127\.0\.0\.1:9/)
         expect(result.stderr).not.toContain("redis-password-1")
       }),
-    60_000
+    180_000
   )
 
   it.scopedLive("a bad limit: the variable named, exit 1", () =>
@@ -62,5 +62,5 @@ describe("start errors", () => {
       const result = yield* failing({ B24_PROXY_MAX_BODY_BYTES: "lots" })
       expect(result.code).toBe(1)
       expect(result.stderr.trim()).toBe("b24-proxy: B24_PROXY_MAX_BODY_BYTES: expected a positive whole number")
-    }), 60_000)
+    }), 180_000)
 })

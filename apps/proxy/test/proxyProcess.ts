@@ -67,6 +67,6 @@ export const spawnProxy = (
       }
       child.stdout.on("data", look)
       void exit.then((code) => resume(Effect.fail(new Error(`the proxy exited (${code}): ${stderr}${stdout}`))))
-    }).pipe(Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error(`no banner: ${stderr}`) }))
+    }).pipe(Effect.timeoutFail({ duration: "120 seconds", onTimeout: () => new Error(`no banner: ${stderr}`) }))
     return { base, child, stdout: () => stdout, stderr: () => stderr, exited: Effect.promise(() => exit) }
   })
