@@ -1,8 +1,8 @@
 /**
  * Operating the proxy, over real HTTP against the emulator: liveness and readiness (a portal out of reach turns it to
  * 503 and back), `/metrics` as Prometheus text counting a call, one JSON access log line per request with no secret
- * in any, the body limit (a 50 MB body gets 413 before the proxy reads past 1 MiB), and a queued call whose client went away never
- * reaching the portal.
+ * in any, the body limit (a 50 MB body gets 413 before the proxy reads past 1 MiB), and a queued call whose client
+ * went away never reaching the portal.
  */
 import { Emulator } from "@bitrix24-effect/emulator"
 import { describe, expect, it } from "@effect/vitest"
