@@ -96,8 +96,11 @@ describe("admin API", () => {
       const text = yield* Effect.promise(async () => {
         const page = await browser.newPage()
         await page.goto(`${base}/_admin/docs`)
-        // Scalar renders the operations from the OpenAPI document embedded in the page, after its script ran.
-        await page.getByText("/_admin/portals").first().waitFor({ timeout: 30_000 })
+        // Scalar renders the API from the OpenAPI document embedded in the page, after its script ran: the sidebar
+        // first, then the title and the operations.
+        for (const text of ["/_admin/portals", "b24-proxy admin API", "Operations"]) {
+          await page.getByText(text).first().waitFor({ timeout: 60_000 })
+        }
         return page.locator("body").innerText()
       })
       expect(text).toContain("b24-proxy admin API")
