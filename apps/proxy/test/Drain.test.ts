@@ -1,5 +1,5 @@
 /**
- * Graceful drain, with the proxy as a real process in front of an emulator slowed to 1.5 s per request: on SIGTERM
+ * Graceful drain, with the proxy as a real process in front of an emulator slowed to 5 s per request: on SIGTERM
  * every call already received is answered with its real outcome (the emulator's journal holds exactly the calls
  * answered 200), a connection that carried an `Upgrade: websocket` request does not hold the process, and it exits 0
  * within `B24_PROXY_DRAIN_SECONDS`.
@@ -68,7 +68,7 @@ const waitForQueue = (base: string, depth: number) =>
       if (line !== null && Number(line[1]) >= depth) return
       yield* Effect.sleep("50 millis")
     }
-  }).pipe(Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error("the calls never queued") }))
+  }).pipe(Effect.timeoutFail({ duration: "120 seconds", onTimeout: () => new Error("the calls never queued") }))
 
 const drain = (withUpgrade: boolean) =>
   Effect.gen(function*() {
@@ -76,7 +76,7 @@ const drain = (withUpgrade: boolean) =>
     const proxy = yield* spawnProxy({
       B24_PROXY_CONFIG: configFile(),
       UPSTREAM_WEBHOOK: Redacted.value(emulator.webhookUrl),
-      B24_PROXY_DRAIN_SECONDS: "20",
+      B24_PROXY_DRAIN_SECONDS: "60",
       B24_PROXY_LOG_LEVEL: "warning"
     })
     const upgrade = withUpgrade ? yield* upgradeSocket(proxy.base) : undefined
@@ -100,7 +100,7 @@ const drain = (withUpgrade: boolean) =>
     const seconds = (performance.now() - signalled) / 1000
     agent.destroy()
     expect(code).toBe(0)
-    expect(seconds).toBeLessThan(20)
+    expect(seconds).toBeLessThan(60)
     // 200 real answers: each a success the portal executed, none made up.
     expect(answers.filter((answer) => answer._tag === "Left")).toEqual([])
     const statuses = answers.map((answer) => answer._tag === "Right" ? answer.right.status : 0)
@@ -109,16 +109,16 @@ const drain = (withUpgrade: boolean) =>
     const executed = emulator.journal.slice(from).filter((entry) => entry.method === "im.chat.mute" && entry.executed)
     expect(executed.length).toBe(200)
     if (upgrade !== undefined) yield* Effect.promise(() => upgrade.closed)
-  }).pipe(Effect.provide(Emulator.layer({ latency: { ms: 1500 } })))
+  }).pipe(Effect.provide(Emulator.layer({ latency: { ms: 5000 } })))
 
 describe("graceful drain (SIGTERM)", () => {
   it.scopedLive(
     "200 calls in flight: 200 real answers matching the journal, exit 0 within the deadline",
     () => drain(false),
-    240_000
+    300_000
   )
 
-  it.scopedLive("the same with an Upgrade: websocket request's connection kept open", () => drain(true), 240_000)
+  it.scopedLive("the same with an Upgrade: websocket request's connection kept open", () => drain(true), 300_000)
 
   it.scopedLive(
     "a request arriving while the proxy drains gets 503 QUERY_LIMIT_EXCEEDED and Connection: close",

@@ -1,13 +1,16 @@
 /**
- * Test support: the proxy as a real process (`src/main.ts` under tsx, as `pnpm start` runs it), on an ephemeral
- * port, with its output collected and its exit awaited.
+ * Test support: the proxy as a real process (`src/main.ts` with tsx's loader), on an ephemeral port, with its output
+ * collected and its exit awaited.
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as ChildProcess from "node:child_process"
 import * as Path from "node:path"
+import * as Url from "node:url"
 
-const tsx = Path.join(import.meta.dirname, "..", "node_modules", ".bin", "tsx")
+// tsx's loader in the proxy's own node process: the tsx command would stand between the test and the proxy, relay
+// signals on a 30 ms budget and SIGKILL a proxy that does not confirm in time (as on a loaded machine).
+const loader = Url.pathToFileURL(Path.join(import.meta.dirname, "..", "node_modules", "tsx", "dist", "loader.mjs")).href
 const main = Path.join(import.meta.dirname, "..", "src", "main.ts")
 
 /** A running proxy process. */
@@ -29,8 +32,8 @@ export interface ProxyProcess {
 export const spawnProxy = (
   env: Record<string, string>,
   command: { readonly file: string; readonly args: ReadonlyArray<string>; readonly cwd?: string } = {
-    file: tsx,
-    args: [main]
+    file: process.execPath,
+    args: ["--import", loader, main]
   },
   banner: RegExp = /listening on (https?:\/\/[^\s]+)/
 ): Effect.Effect<ProxyProcess, Error, Scope.Scope> =>
