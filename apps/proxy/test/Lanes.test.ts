@@ -7,7 +7,7 @@
 import { Emulator, Handlers } from "@bitrix24-effect/emulator"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { client, config, portal, post, serve, start, webhookOf } from "./helpers.js"
+import { client, config, portal, post, serve, start, waitFor, webhookOf } from "./helpers.js"
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 
@@ -54,12 +54,6 @@ describe("fair sharing of a portal", () => {
           () => post(`${base}/rest/1/busy-client-secret/im.chat.mute`, { CHAT_ID: 1489 }),
           { concurrency: "unbounded" }
         ))
-        const waitFor = (what: string, ready: () => boolean) =>
-          Effect.gen(function*() {
-            while (!ready()) yield* Effect.sleep("5 millis")
-          }).pipe(
-            Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error(`never reached: ${what}`) })
-          )
         yield* waitFor("30 busy calls queued", () => lanes.queuedOf("1") >= 30)
         const backlog = lanes.queuedOf("1")
         const from = emulator.journal.length

@@ -10,12 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Http from "node:http"
 import parsePrometheus from "parse-prometheus-text-format"
-import { client, config, portal, post, request, start, webhookOf } from "./helpers.js"
-
-const waitFor = (what: string, ready: () => boolean) =>
-  Effect.gen(function*() {
-    while (!ready()) yield* Effect.sleep("10 millis")
-  }).pipe(Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error(`never reached: ${what}`) }))
+import { client, config, portal, post, request, start, waitFor, webhookOf } from "./helpers.js"
 
 const schedules = { interval: "200 millis", retryInterval: "100 millis", timeout: "3 seconds" } as const
 

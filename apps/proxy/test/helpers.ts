@@ -183,3 +183,9 @@ export const post = (
     headers: { "content-type": contentType, accept: "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body)
   })
+
+/** Polls `ready` every 5 ms until it holds; fails naming `what` after 60 seconds. */
+export const waitFor = (what: string, ready: () => boolean) =>
+  Effect.gen(function*() {
+    while (!ready()) yield* Effect.sleep("5 millis")
+  }).pipe(Effect.timeoutFail({ duration: "60 seconds", onTimeout: () => new Error(`never reached: ${what}`) }))
