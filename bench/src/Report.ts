@@ -429,6 +429,20 @@ const targets: ReadonlyArray<Target> = [
     }
   },
   {
+    id: "e-proxy-0.4x-direct",
+    target: "(e) b24-proxy's throughput is at least 0.4x the emulator's direct throughput (same run, same client)",
+    needs: ["e-direct-64", "e-proxy-64"],
+    judge: (_, byId) => {
+      const direct = byId("e-direct-64")
+      const proxied = byId("e-proxy-64")
+      const ratio = proxied.callsPerSecond / Math.max(1, direct.callsPerSecond)
+      return {
+        met: ratio >= 0.4,
+        figures: `${proxied.callsPerSecond} vs ${direct.callsPerSecond} calls/s (${ratio.toFixed(2)}x)`
+      }
+    }
+  },
+  {
     id: "c-emulator-5000-per-second",
     target: "(c) the emulator answers at least 5,000 simple calls per second",
     needs: ["c-emulator"],

@@ -12,13 +12,14 @@
 
 /**
  * The scenario groups, each a letter in the table: (a) limits, (b) throughput on loopback, (c) the emulator alone,
- * (d) a cloud portal (latency and the standard bucket), (f) `b24-proxy` replicas on one Redis, (g) the `b24` command
+ * (d) a cloud portal (latency and the standard bucket), (e) `b24-proxy` in front of the emulator against the
+ * emulator directly (same load generator, bucket off), (f) `b24-proxy` replicas on one Redis, (g) the `b24` command
  * line as whole processes.
  *
  * @since 0.1.0
  * @category models
  */
-export type Group = "limits" | "throughput" | "emulator" | "cloud" | "replicas" | "cli"
+export type Group = "limits" | "throughput" | "emulator" | "cloud" | "proxy" | "replicas" | "cli"
 
 /**
  * The letter each group has in the table and in the issue's targets.
@@ -31,6 +32,7 @@ export const groupLetter: Readonly<Record<Group, string>> = {
   throughput: "b",
   emulator: "c",
   cloud: "d",
+  proxy: "e",
   replicas: "f",
   cli: "g"
 }
@@ -64,12 +66,13 @@ export type Client =
 
 /**
  * `loopback`: the emulator answers as fast as it can. `cloud`: every REST request is answered after the configured
- * latency (`--latency`, default 150 ms plus or minus 30 ms), as a cloud portal seen from elsewhere.
+ * latency (`--latency`, default 150 ms plus or minus 30 ms), as a cloud portal seen from elsewhere. `proxy`: the
+ * loopback emulator through a `b24-proxy` process (its bundle, HTTPS, bucket off, one client without a limit).
  *
  * @since 0.1.0
  * @category models
  */
-export type Network = "loopback" | "cloud"
+export type Network = "loopback" | "cloud" | "proxy"
 
 /**
  * A leaky bucket (wire sheet §3.1): `size` requests at once, draining `drain` per second.

@@ -107,6 +107,10 @@ const cloud = (id: string, title: string, client: Client): Scenario =>
     repeats: 5
   })
 
+// (e) The same bare load generator against the emulator directly and through b24-proxy, bucket off, keep-alive.
+const proxy = (id: string, title: string, network: Network, concurrency: number): Scenario =>
+  scenario("proxy", `e-${id}`, title, "raw", { calls: 20_000, concurrency, bucket: "off", batched: false, network })
+
 // (f) b24-proxy replicas, each call a plain single call the proxy coalesces into batches, 200 in flight spread round
 // robin over the replicas. Bucket off: 3,000 calls, three runs each (the Redis-less replica measures what Redis adds).
 // Standard bucket on the portal and the proxy: 2,000 calls, once.
@@ -166,6 +170,9 @@ export const all: ReadonlyArray<Scenario> = [
   cloud("ours-explicit", "ours, explicit Batch.run", "ours-explicit"),
   cloud("official-batch-by-chunk", "official, batchByChunk", "official-batch-by-chunk"),
   cloud("official-batch-concurrent", "official, 40 batch calls at once", "official-batch-concurrent"),
+  proxy("direct-64", "emulator directly (bare HTTPS client, 64 keep-alive at once)", "loopback", 64),
+  proxy("proxy-64", "through b24-proxy (same client, 64 keep-alive at once)", "proxy", 64),
+  proxy("proxy-1000", "through b24-proxy (same client, 1,000 keep-alive at once)", "proxy", 1_000),
   replicas("1-off", "b24-proxy, 1 replica on Redis, bucket off", { replicas: 1, redis: true }, "off"),
   replicas("3-off", "b24-proxy, 3 replicas on one Redis, bucket off", { replicas: 3, redis: true }, "off"),
   replicas("1-off-memory", "b24-proxy, 1 replica without Redis, bucket off", { replicas: 1, redis: false }, "off"),

@@ -55,6 +55,7 @@ import * as Bundle from "./Bundle.js"
 import * as Exec from "./Exec.js"
 import * as ProcessUsage from "./ProcessUsage.js"
 import * as Profile from "./Profile.js"
+import * as ProxyProcess from "./ProxyProcess.js"
 import * as Replicas from "./Replicas.js"
 import * as Report from "./Report.js"
 import * as Runner from "./Runner.js"
@@ -187,6 +188,15 @@ const program = (flags: Flags): Effect.Effect<
     Fs.writeFileSync(certificate, tls.cert)
     yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(certificate, { force: true })))
     const portal = (scenario: Scenario) => scenario.network === "cloud" ? cloud : loopback
+    // (e): b24-proxy's bundle in front of the loopback emulator, started once when a scenario goes through it.
+    const proxy = selected.some((scenario) => scenario.network === "proxy")
+      ? yield* ProxyProcess.start({
+        bundleDir: Path.join(buildDir, "proxy"),
+        upstream: Redacted.value(loopback.webhookUrl),
+        tls,
+        certificate
+      })
+      : undefined
 
     const about = yield* machine
     yield* Console.log(
@@ -222,7 +232,12 @@ const program = (flags: Flags): Effect.Effect<
             bundle: variant.bundle,
             scenario,
             cwd: benchDir,
-            env: { NODE_EXTRA_CA_CERTS: certificate, BENCH_WEBHOOK_URL: Redacted.value(emulator.webhookUrl) },
+            env: {
+              NODE_EXTRA_CA_CERTS: certificate,
+              BENCH_WEBHOOK_URL: scenario.network === "proxy" && proxy !== undefined
+                ? proxy.clientUrl
+                : Redacted.value(emulator.webhookUrl)
+            },
             nodeArgs: flags.profile
               ? [
                 ...nodeArgs,
@@ -232,6 +247,7 @@ const program = (flags: Flags): Effect.Effect<
               ]
               : nodeArgs,
             prepare: Effect.sync(() => {
+              if (scenario.network === "proxy") proxy?.resetPeakRss()
               emulator.reset()
               emulator.setLimits({
                 bucket: scenario.bucket === "off"
@@ -242,6 +258,9 @@ const program = (flags: Flags): Effect.Effect<
             })
           })
           if (flags.profile) profiled.set(measured, profile)
+          if (scenario.network === "proxy" && proxy !== undefined) {
+            yield* Console.log(`    b24-proxy peak RSS during ${scenario.id}: ${proxy.peakRssMb()} MB`)
+          }
           runs[index]!.push({
             measured,
             httpRequests: emulator.httpRequests(),

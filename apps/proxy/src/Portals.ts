@@ -37,6 +37,8 @@ import * as ProxyConfig from "./ProxyConfig.js"
 /** One upstream portal, running. */
 export interface Portal {
   readonly name: string
+  /** The setting it comes from, for errors: `portals.{name}`, or the environment variable of the shortcut. */
+  readonly key: string
   readonly kind: "webhook" | "oauth" | "emulator"
   /** The portal's origin (or the embedded emulator's URL): safe to print, no credentials. */
   readonly origin: string
@@ -124,17 +126,38 @@ const transport = (portal: ProxyConfig.Portal): Effect.Effect<
   })
 
 /** Starts one portal: its transport and its lanes. Fails with the portal's key and the reason. */
-const start = (portal: ProxyConfig.Portal, clients: ReadonlyArray<Clients.Client>) =>
+/** The setting a portal comes from (see {@link Portal}'s `key`). */
+const keyOf = (portal: ProxyConfig.Portal, source: string) => {
+  if (source !== "environment") return `portals.${portal.name}`
+  switch (portal.upstream._tag) {
+    case "Webhook":
+      return "B24_WEBHOOK_URL"
+    case "OAuth":
+      return "B24_CLIENT_ID"
+    case "Emulator":
+      return "B24_WEBHOOK_URL"
+  }
+}
+
+const start = (portal: ProxyConfig.Portal, clients: ReadonlyArray<Clients.Client>, source: string) =>
   Effect.gen(function*() {
     const { kind, layer } = yield* transport(portal)
-    const context = yield* Layer.build(layer)
+    // The transport's own fibers (a batch's requests) are forked while it is built: they carry the portal's tag.
+    const context = yield* Layer.build(layer).pipe(Effect.tagMetrics("portal", portal.name))
     const origin = yield* SubscriptionRef.get(Context.get(context, Bitrix24Http.PortalAddress))
-    const lanes = yield* Lanes.make({ portal: portal.name, inflight: portal.inflight, clients })
-    return { name: portal.name, kind, origin, client: Context.get(context, Bitrix24Client.Bitrix24Client), lanes }
+    const lanes = yield* Lanes.make({ portal: portal.name, inflight: portal.inflight, bounds: portal.queue, clients })
+    return {
+      name: portal.name,
+      key: keyOf(portal, source),
+      kind,
+      origin,
+      client: Context.get(context, Bitrix24Client.Bitrix24Client),
+      lanes
+    }
   }).pipe(
     Effect.mapError((error) =>
       new ProxyConfig.InvalidConfig({
-        key: `portals.${portal.name}`,
+        key: keyOf(portal, source),
         reason: error._tag === "ServeError" ? "the embedded emulator could not start" : error.message
       })
     )
@@ -151,7 +174,7 @@ export const layer: Layer.Layer<
     const config = yield* ProxyConfig.ProxyConfig
     const clients = yield* Clients.Clients
     const all: Array<Portal> = []
-    for (const portal of config.portals) all.push(yield* start(portal, clients.all))
+    for (const portal of config.portals) all.push(yield* start(portal, clients.all, config.source))
     const byName = new Map(all.map((portal) => [portal.name, portal]))
     return { all, get: (name) => byName.get(name)! }
   })

@@ -69,8 +69,10 @@ export type Upstream =
 
 /**
  * One upstream portal: its name (clients refer to it), where it is, the limits the proxy mirrors for it, how calls
- * travel (automatic batching, the timeout of each HTTP request) and `inflight`, how many calls of its clients may
- * be in the transport at once (waiting for the bucket or on the wire); the others wait in the fair queue.
+ * travel (automatic batching, the timeout of each HTTP request), `inflight`, how many calls of its clients may
+ * be in the transport at once (waiting for the bucket or on the wire), and the bounds of the fair queue the others
+ * wait in (`queue`: at most `maxQueue` calls, each at most `maxWait`; past either the call is answered
+ * `503 QUERY_LIMIT_EXCEEDED`).
  */
 export interface Portal {
   readonly name: string
@@ -79,6 +81,7 @@ export interface Portal {
   readonly batching: boolean | Bitrix24Http.BatchingOptions
   readonly timeout: Duration.Duration
   readonly inflight: number
+  readonly queue: { readonly maxQueue: number; readonly maxWait: Duration.Duration }
 }
 
 /**
@@ -113,7 +116,8 @@ export class ProxyConfig extends Context.Tag("@bitrix24-effect/proxy/ProxyConfig
 export const portalDefaults = {
   batching: true,
   timeout: Duration.seconds(25),
-  inflight: 100
+  inflight: 100,
+  queue: { maxQueue: 2000, maxWait: Duration.seconds(20) }
 } as const
 
 /** A client's default token bucket: a standard portal's (50, draining 2 per second, wire sheet §3.1). */
@@ -166,7 +170,11 @@ const PortalFile = Schema.Struct({
     })
   )),
   timeout: Schema.optional(DurationText),
-  inflight: Schema.optional(Schema.Int.pipe(Schema.positive()))
+  inflight: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  queue: Schema.optional(Schema.Struct({
+    size: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
+    wait: Schema.optional(DurationText)
+  }))
 })
 
 const ClientId = Schema.Union(
@@ -285,7 +293,13 @@ const readPortal = (name: string, portal: PortalFile): Effect.Effect<Portal, Inv
       timeout: portal.timeout === undefined
         ? portalDefaults.timeout
         : Duration.decode(portal.timeout as Duration.DurationInput),
-      inflight: portal.inflight ?? portalDefaults.inflight
+      inflight: portal.inflight ?? portalDefaults.inflight,
+      queue: {
+        maxQueue: portal.queue?.size ?? portalDefaults.queue.maxQueue,
+        maxWait: portal.queue?.wait === undefined
+          ? portalDefaults.queue.maxWait
+          : Duration.decode(portal.queue.wait as Duration.DurationInput)
+      }
     }
   })
 
@@ -464,7 +478,8 @@ export const fromEnvironment: Effect.Effect<Resolved, InvalidConfig> = Effect.ge
     limits,
     batching: portalDefaults.batching,
     timeout: portalDefaults.timeout,
-    inflight: portalDefaults.inflight
+    inflight: portalDefaults.inflight,
+    queue: portalDefaults.queue
   }
   const configured = yield* optional("B24_PROXY_CLIENTS")
   const clients = Option.isSome(configured) ? yield* parseClients(configured.value, name) : []

@@ -1,7 +1,8 @@
 /**
  * The README's proxy section runs as written, in a scratch directory: its configuration file is written as shown,
- * every `sh` line runs in order in bash, `pnpm start` lines start the proxy process (`src/main.ts`, as `pnpm start`
- * runs it) with the variables the line sets, and each `curl` line's output starts as the comment under it shows (up
+ * every `sh` line runs in order in bash (`pnpm --filter` lines in the repository), `pnpm start` lines start the proxy
+ * process (`src/main.ts`, as `pnpm start` runs it) and `node <bundle>` lines the bundle, with the variables the line
+ * sets, and each `curl` line's output starts as the comment under it shows (up
  * to its `...`). Two emulators stand in for the portals: their addresses replace `https://example.bitrix24.com`,
  * `https://support.bitrix24.com` and `https://oauth.bitrix.info`, the `export` line's placeholders get their
  * credentials, and the proxy's port replaces 8080.
@@ -46,13 +47,21 @@ const startProxy = (line: string, options: { readonly cwd: string; readonly env:
   Effect.acquireRelease(
     Effect.sync(() => {
       const words = line.split(/\s+/)
-      const at = words.indexOf("pnpm")
+      const bundle = words.indexOf("node")
+      const at = bundle === -1 ? words.indexOf("pnpm") : bundle
       const assignments = Object.fromEntries(words.slice(0, at).map((word) => word.split("=") as [string, string]))
-      return ChildProcess.spawn(
-        Path.join(import.meta.dirname, "..", "node_modules", ".bin", "tsx"),
-        [Path.join(import.meta.dirname, "..", "src", "main.ts"), ...words.slice(at + 2)],
-        { cwd: options.cwd, env: { ...options.env, ...assignments, PORT: "0" } }
-      )
+      const env = { ...options.env, ...assignments, PORT: "0" }
+      // `node <bundle>` runs the bundle the line names (a path from the repository's root); `pnpm start` the source.
+      return bundle === -1
+        ? ChildProcess.spawn(
+          Path.join(import.meta.dirname, "..", "node_modules", ".bin", "tsx"),
+          [Path.join(import.meta.dirname, "..", "src", "main.ts"), ...words.slice(at + 2)],
+          { cwd: options.cwd, env }
+        )
+        : ChildProcess.spawn(process.execPath, [Path.join(root, words[at + 1]!), ...words.slice(at + 2)], {
+          cwd: options.cwd,
+          env
+        })
     }),
     (child) => Effect.sync(() => child.kill())
   ).pipe(
@@ -62,7 +71,7 @@ const startProxy = (line: string, options: { readonly cwd: string; readonly env:
         child.stdout.on("data", (chunk) => {
           out += String(chunk)
           const port = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(out)
-          if (port !== null && out.includes("clients:")) resume(Effect.succeed(port[1]!))
+          if (port !== null && /clients:|generated client/.test(out)) resume(Effect.succeed(port[1]!))
         })
         child.stderr.on("data", (chunk) => out += String(chunk))
         child.on("exit", () => resume(Effect.fail(new Error(`the proxy exited: ${out}`))))
@@ -114,11 +123,15 @@ describe("the README's proxy section", () => {
           }
           continue
         }
-        if (/(^|\s)pnpm start(\s|$)/.test(command)) {
+        if (/(^|\s)(pnpm start|node \S+\.mjs)(\s|$)/.test(command)) {
           port = yield* startProxy(command, { cwd: scratch, env })
           continue
         }
-        const run = yield* bash(command.replaceAll("127.0.0.1:8080", `127.0.0.1:${port}`), { cwd: scratch, env })
+        // `pnpm --filter` lines run in the repository (the bundle's build); the rest in the scratch directory.
+        const run = yield* bash(command.replaceAll("127.0.0.1:8080", `127.0.0.1:${port}`), {
+          cwd: command.startsWith("pnpm --filter") ? root : scratch,
+          env
+        })
         expect({ command, code: run.code, stderr: run.code === 0 ? "" : run.stderr }).toEqual({
           command,
           code: 0,

@@ -5,20 +5,22 @@
 import { Emulator } from "@bitrix24-effect/emulator"
 import { PortalLimits, RetryPolicy, TokenStore } from "@bitrix24-effect/http"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import * as HttpServer from "@effect/platform/HttpServer"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Http from "node:http"
-import * as Https from "node:https"
+import * as Admin from "../src/Admin.js"
 import * as Clients from "../src/Clients.js"
+import * as Health from "../src/Health.js"
 import * as MethodScope from "../src/MethodScope.js"
+import * as Operations from "../src/Operations.js"
 import * as Portals from "../src/Portals.js"
-import * as Proxy from "../src/Proxy.js"
 import * as ProxyConfig from "../src/ProxyConfig.js"
+import * as Server from "../src/Server.js"
+import * as Telemetry from "../src/Telemetry.js"
 
 /** A portal of the configuration: the emulator's inbound webhook (user 1) unless given another upstream. */
 export const portal = (
@@ -32,6 +34,7 @@ export const portal = (
   batching: true,
   timeout: Duration.seconds(5),
   inflight: 100,
+  queue: ProxyConfig.portalDefaults.queue,
   ...overrides
 })
 
@@ -76,17 +79,15 @@ export const start = (
   options: {
     readonly tls?: { readonly cert: string; readonly key: string } | undefined
     readonly tokens?: Layer.Layer<TokenStore.TokenStore> | undefined
+    readonly limits?: Partial<Server.Limits> | undefined
+    /** Readiness checks the portals (each check is a call in the emulator's journal); none unless given. */
+    readonly schedules?: Health.Schedules | undefined
+    readonly metricsToken?: string | undefined
+    readonly adminToken?: string | undefined
   } = {}
 ) =>
   Effect.gen(function*() {
     const tls = options.tls
-    const server = yield* NodeHttpServer.make(
-      () =>
-        tls === undefined
-          ? Http.createServer()
-          : Https.createServer({ cert: tls.cert, key: tls.key }) as unknown as Http.Server,
-      { port: 0, host: "127.0.0.1" }
-    )
     const shared = Layer.mergeAll(
       NodeHttpClient.layerUndici,
       PortalLimits.layerMemory,
@@ -94,20 +95,39 @@ export const start = (
       options.tokens ?? TokenStore.layerMemory()
     )
     const context = yield* Layer.build(
-      Portals.layer.pipe(
-        Layer.provideMerge(Clients.layer),
-        Layer.provide(Layer.merge(ProxyConfig.layer(resolved), shared))
-      )
+      (options.schedules === undefined
+        ? Layer.scoped(Health.Readiness, Health.make([]))
+        : Health.layer({ schedules: options.schedules })).pipe(
+          Layer.provideMerge(Portals.layer),
+          Layer.provideMerge(Clients.layer),
+          Layer.provideMerge(ProxyConfig.layer(resolved)),
+          Layer.provide(shared),
+          Layer.merge(Telemetry.layerPrometheus)
+        )
     )
-    yield* HttpServer.serveEffect(Proxy.app).pipe(
-      Effect.provideService(HttpServer.HttpServer, server),
-      Effect.provide(context)
-    )
-    const address = server.address
-    if (address._tag !== "TcpAddress") return yield* Effect.die("expected a TCP address")
+    // The process's log lines (the access log among them), as the JSON logger writes them, instead of the console.
+    const logs: Array<string> = []
+    const capture = Logger.replace(Logger.defaultLogger, Logger.map(Logger.jsonLogger, (line) => void logs.push(line)))
+    const limits = { ...Server.defaultLimits, ...options.limits }
+    const settings: Operations.Settings = {
+      metricsToken: Option.map(Option.fromNullable(options.metricsToken), Redacted.make),
+      adminToken: Option.map(Option.fromNullable(options.adminToken), Redacted.make)
+    }
+    const admin = yield* Effect.transposeMapOption(
+      settings.adminToken,
+      (token) => Admin.make(token, { sharedState: "memory", limits })
+    ).pipe(Effect.provide(context))
+    const running = yield* Server.serve({
+      listen: { port: 0, host: "127.0.0.1" },
+      tls: tls === undefined ? undefined : { ...tls, selfSigned: false },
+      limits,
+      operations: Operations.router(settings, admin)
+    }).pipe(Effect.provide(context), Effect.provide(capture))
     return {
-      base: `${tls === undefined ? "http" : "https"}://127.0.0.1:${address.port}`,
-      portals: Context.get(context, Portals.Portals)
+      logs,
+      base: `${tls === undefined ? "http" : "https"}://127.0.0.1:${running.port}`,
+      portals: Context.get(context, Portals.Portals),
+      readiness: Context.get(context, Health.Readiness)
     }
   })
 
@@ -163,3 +183,9 @@ export const post = (
     headers: { "content-type": contentType, accept: "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body)
   })
+
+/** Polls `ready` every 5 ms until it holds; fails naming `what` after 60 seconds. */
+export const waitFor = (what: string, ready: () => boolean) =>
+  Effect.gen(function*() {
+    while (!ready()) yield* Effect.sleep("5 millis")
+  }).pipe(Effect.timeoutFail({ duration: "60 seconds", onTimeout: () => new Error(`never reached: ${what}`) }))

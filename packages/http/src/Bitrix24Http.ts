@@ -53,6 +53,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FiberRef from "effect/FiberRef"
+import { globalValue } from "effect/GlobalValue"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
@@ -282,6 +283,39 @@ export const layerDefaults: Layer.Layer<Policies> = Layer.mergeAll(
   RetryPolicy.layerDefault,
   PortalLimits.layer(),
   PortalLimits.layerMemory
+)
+
+/**
+ * What the transport knows of one call once it has settled: its method, its `outcome` (`ok`, the error code, or the
+ * transport reason, as in the `bitrix24_calls_total` metric), the HTTP requests that carried it (`attempts`: the
+ * first one and each retry), the commands of the last request that carried it (`batchSize`, 1 when alone), the
+ * milliseconds it waited for the leaky bucket and for the operating-time budget, and its whole duration in
+ * milliseconds. No credentials, no URL.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CallReport {
+  readonly method: string
+  readonly outcome: string
+  readonly attempts: number
+  readonly batchSize: number
+  readonly bucketWaitMs: number
+  readonly operatingWaitMs: number
+  readonly durationMs: number
+}
+
+/**
+ * Told about each call the current fiber makes through a transport, once the call settles (see {@link CallReport}).
+ * A server in front of a portal sets it on each request's fiber (`FiberRef.set`) to log what its calls cost; unset,
+ * nothing is reported.
+ *
+ * @since 0.1.0
+ * @category observability
+ */
+export const currentCallReporter: FiberRef.FiberRef<((report: CallReport) => void) | undefined> = globalValue(
+  Symbol.for("@bitrix24-effect/http/Bitrix24Http/currentCallReporter"),
+  () => FiberRef.unsafeMake<((report: CallReport) => void) | undefined>(undefined)
 )
 
 /**
@@ -643,8 +677,21 @@ export const make = (
             span.attribute("bitrix24.bucket_wait_ms", stats.bucketWaitMs)
             span.attribute("bitrix24.operating_wait_ms", stats.operatingWaitMs)
             span.attribute("bitrix24.outcome", outcome)
+            const durationMs = clock.unsafeCurrentTimeMillis() - started
             metrics.calls(outcome).unsafeUpdate(1, labels)
-            metrics.duration.unsafeUpdate(clock.unsafeCurrentTimeMillis() - started, labels)
+            metrics.duration.unsafeUpdate(durationMs, labels)
+            const reporter = fiber.getFiberRef(currentCallReporter)
+            if (reporter !== undefined) {
+              reporter({
+                method: request.method,
+                outcome,
+                attempts: stats.attempts,
+                batchSize: stats.batchSize,
+                bucketWaitMs: stats.bucketWaitMs,
+                operatingWaitMs: stats.operatingWaitMs,
+                durationMs
+              })
+            }
           }
           return Effect.matchCauseEffect(policy.apply(request, attempt), {
             onSuccess: (response) => {
