@@ -103,7 +103,9 @@ export const make = <A extends Request.Request<any, any>>(
           full = undefined
         }
         if (pending.size === 0) break
-        const ticket = yield* Effect.match(options.take, {
+        // Whatever happens to the take (the store out of reach, even a defect), the loop goes on: a loop that died
+        // would leave every later call waiting.
+        const ticket = yield* Effect.matchCause(options.take, {
           onFailure: (): Ticket | undefined => undefined,
           onSuccess: (waited): Ticket => ({ used: false, waitedMs: Duration.toMillis(waited) })
         })
